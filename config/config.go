@@ -69,7 +69,8 @@ type TPM struct {
 	// Device is the kernel resource manager, /dev/tpmrm0.
 	Device string `json:"device"`
 	// LockPCR is extended after the key is unsealed, so no later process
-	// on this boot can unseal it again.
+	// on this boot can unseal it again. It must be a PCR that software cannot
+	// reset (not 16 or 23, which the PC Client profile lets locality 0 reset).
 	LockPCR int `json:"lock_pcr"`
 }
 
@@ -117,7 +118,7 @@ func Default() Config {
 			AuthTimeout:        Duration(30 * time.Second),
 		},
 		Console: Console{Listen: ":443", Redirect: ":80"},
-		TPM:     TPM{Mode: "auto", Device: "/dev/tpmrm0", LockPCR: 23},
+		TPM:     TPM{Mode: "auto", Device: "/dev/tpmrm0", LockPCR: 15},
 		GPIO:    GPIO{Driver: "periph", LEDPin: "GPIO17", LEDActive: "high", ButtonPin: "GPIO27"},
 		Updates: Updates{Channel: "stable", PollInterval: Duration(6 * time.Hour)},
 	}
