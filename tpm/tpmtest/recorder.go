@@ -13,58 +13,60 @@ type Recorder struct {
 	TPM transport.TPM
 
 	mu        sync.Mutex
-	commands  [][]byte
-	responses [][]byte
+	exchanges []Exchange
+}
+
+// An Exchange is one command and the TPM's response (nil if the transport
+// failed).
+type Exchange struct {
+	Command, Response []byte
 }
 
 // Send implements transport.TPM.
 func (r *Recorder) Send(cmd []byte) ([]byte, error) {
+	// Copy the command before sending it: the simulator works on the
+	// caller's buffer in place (it decrypts parameters there), so a copy
+	// taken afterwards would show what the TPM saw, not what was on the bus.
+	e := Exchange{Command: bytes.Clone(cmd)}
 	rsp, err := r.TPM.Send(cmd)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.commands = append(r.commands, bytes.Clone(cmd))
 	if err == nil {
-		r.responses = append(r.responses, bytes.Clone(rsp))
+		e.Response = bytes.Clone(rsp)
 	}
+	r.exchanges = append(r.exchanges, e)
 	return rsp, err
 }
 
-// Commands returns the commands sent so far.
-func (r *Recorder) Commands() [][]byte {
+// Exchanges returns what was recorded, in order.
+func (r *Recorder) Exchanges() []Exchange {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([][]byte(nil), r.commands...)
-}
-
-// Responses returns the responses received so far.
-func (r *Recorder) Responses() [][]byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([][]byte(nil), r.responses...)
+	return append([]Exchange(nil), r.exchanges...)
 }
 
 // Reset forgets what was recorded.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.commands, r.responses = nil, nil
+	r.exchanges = nil
 }
 
-// Seen reports whether any 8-byte run of secret appears in any recorded
-// command or response.
+// Seen reports whether secret, or any 8-byte run of it, appears in any
+// recorded command or response.
 func (r *Recorder) Seen(secret []byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	const run = 8
-	for _, msgs := range [][][]byte{r.commands, r.responses} {
-		for _, m := range msgs {
+	for _, e := range r.exchanges {
+		for _, m := range [][]byte{e.Command, e.Response} {
+			if len(secret) > 0 && bytes.Contains(m, secret) {
+				return true
+			}
 			for i := 0; i+run <= len(secret); i++ {
 				if bytes.Contains(m, secret[i:i+run]) {
 					return true
 				}
-			}
-			if len(secret) < run && len(secret) > 0 && bytes.Contains(m, secret) {
-				return true
 			}
 		}
 	}
