@@ -164,19 +164,18 @@ func (s *TPM2) LastUnseal() time.Duration {
 }
 
 // Seal stores secret in a new persistent sealed object bound to the lock
-// PCR's current value and returns the blob naming it.
+// PCR's boot value and returns the blob naming it.
 //
-// Seal refuses once this sealer has locked: the lock PCR then no longer holds
-// its boot value, and a key sealed to it would not open after a reboot.
+// The policy names the PCR's reset value (all zeros: PCRs 8–15 start there
+// and nothing but boxd extends the lock PCR), not whatever it holds now, so
+// sealing still works after Lock: a factory reset or a recovery re-seal on
+// this boot makes a key that the next boot opens.
 func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 	if len(secret) != SecretSize {
 		return nil, fmt.Errorf("tpm: seal: secret is %d bytes, want %d", len(secret), SecretSize)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.locked {
-		return nil, errors.New("tpm: seal: locked for this boot (the lock PCR no longer holds its boot value); seal before Lock")
-	}
 	pcr := uint8(s.opts.LockPCR)
 
 	srk, err := s.createSRK()
@@ -185,11 +184,7 @@ func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 	}
 	defer s.flush(srk.handle)
 
-	value, err := s.readPCR(pcr)
-	if err != nil {
-		return nil, s.wrap("seal: read lock PCR", err, nil)
-	}
-	policy, err := pcrPolicy(pcr, value)
+	policy, err := pcrPolicy(pcr, make([]byte, sha256.Size))
 	if err != nil {
 		return nil, fmt.Errorf("tpm: seal: %w", err)
 	}

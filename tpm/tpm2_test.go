@@ -174,8 +174,14 @@ func TestTPM2LockUntilReboot(t *testing.T) {
 	if _, err := other.Unseal(blob); !errors.Is(err, tpm.ErrUnseal) {
 		t.Fatalf("another sealer's Unseal after Lock: %v, want ErrUnseal", err)
 	}
-	if _, err := s.Seal(secret); err == nil {
-		t.Fatal("Seal after Lock succeeded; the blob would not open after reboot")
+	// Sealing after Lock (factory reset, recovery re-seal) binds to the
+	// PCR's boot value, so that blob opens after the reboot too.
+	late, err := s.Seal(secret)
+	if err != nil {
+		t.Fatalf("Seal after Lock: %v", err)
+	}
+	if _, err := s.Unseal(late); !errors.Is(err, tpm.ErrUnseal) {
+		t.Fatalf("Unseal of a late blob on the locked boot: %v, want ErrUnseal", err)
 	}
 
 	if err := sim.Reboot(); err != nil {
@@ -187,6 +193,9 @@ func TestTPM2LockUntilReboot(t *testing.T) {
 	}
 	if !bytes.Equal(got, secret) {
 		t.Fatalf("Unseal after reboot = %x, want %x", got, secret)
+	}
+	if got, err := newTPM2(t, sim).Unseal(late); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("Unseal after reboot of the blob sealed after Lock = %x, %v", got, err)
 	}
 }
 
