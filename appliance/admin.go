@@ -150,7 +150,15 @@ func (s *System) ConfirmRecoveryCode(ctx context.Context, who, origin string) er
 
 // Status is the box's state and health, as boxctl status shows it.
 func (s *System) Status(ctx context.Context) adminapi.Status {
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		// Busy booting, unlocking or erasing: say where it is.
+		state, reason := s.State()
+		return adminapi.Status{
+			State: string(state), Reason: reason, Version: s.version, Dev: s.cfg.Dev,
+			DataDir: s.cfg.DataDir, Uptime: time.Since(s.started).Round(time.Second).String(),
+			Health: map[string]services.Health{"boxd": {OK: true, Detail: "busy: " + string(state)}},
+		}
+	}
 	defer s.mu.Unlock()
 	st := adminapi.Status{
 		State:   string(s.m.state),

@@ -68,6 +68,11 @@ type System struct {
 	console        io.Writer
 	started        time.Time
 
+	// snap is the state as last set, readable while a long step (boot,
+	// unlock, erase) holds mu, so boxctl status always answers.
+	snap  atomic.Pointer[machine]
+	ready chan struct{} // closed when boot has settled
+
 	mu       sync.Mutex // guards everything below
 	m        machine
 	store    *store.Store
@@ -95,6 +100,7 @@ func New(opts Options) *System {
 		console:        opts.Console,
 		m:              machine{state: StateBoot},
 		svcErrs:        map[string]error{},
+		ready:          make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -103,15 +109,18 @@ func New(opts Options) *System {
 		s.recoveryParams = recovery.Default
 	}
 	s.svcMux.Store(http.NewServeMux())
+	s.snap.Store(&machine{state: StateBoot})
 	return s
 }
 
 // State returns the current state and its reason.
 func (s *System) State() (State, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m.state, s.m.reason
+	m := s.snap.Load()
+	return m.state, m.reason
 }
+
+// Ready is closed once boot has settled in a state other than boot.
+func (s *System) Ready() <-chan struct{} { return s.ready }
 
 // setState moves the machine; s.mu must be held.
 func (s *System) setState(next State, reason string) {
@@ -122,6 +131,8 @@ func (s *System) setState(next State, reason string) {
 		s.log.Error("refused state change", "from", prev, "to", next, "err", err)
 		return
 	}
+	m := s.m
+	s.snap.Store(&m)
 	if reason != "" {
 		s.log.Info("state", "from", prev, "to", next, "reason", reason)
 	} else {
@@ -149,6 +160,7 @@ func (s *System) Run(ctx context.Context) error {
 	s.boot(ctx)
 	state, reason := s.m.state, s.m.reason
 	s.mu.Unlock()
+	close(s.ready)
 	s.log.Info("ready", "state", state, "reason", reason, "took", time.Since(s.started).Round(time.Millisecond))
 
 	<-ctx.Done()

@@ -97,15 +97,12 @@ func start(t *testing.T, dir string, sealer tpm.Sealer, mutate func(*Options)) *
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	go func() { b.done <- b.sys.Run(ctx) }()
-	// Booting is synchronous inside Run; wait for it to leave boot.
-	for i := 0; ; i++ {
-		if s, _ := b.sys.State(); s != StateBoot {
-			break
-		}
-		if i > 2000 {
-			t.Fatal("box did not finish booting")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-b.sys.Ready():
+	case err := <-b.done:
+		t.Fatalf("Run returned before booting: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("box did not finish booting")
 	}
 	t.Cleanup(b.stop)
 	return b

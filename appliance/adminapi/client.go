@@ -75,6 +75,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
 			return errors.New(e.Error)
 		}
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("boxd does not serve %s %s: is that service running? (boxctl status)", method, path)
+		}
 		return fmt.Errorf("boxd: %s: %s", resp.Status, bytes.TrimSpace(data))
 	}
 	if out != nil {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real boxd binary in dev mode and drive it with boxctl's
+// own command line, the way an operator does.
+
+var boxdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "boxctl-test")
+	if err != nil {
+		panic(err)
+	}
+	boxdBin = filepath.Join(dir, "boxd")
+	out, err := exec.Command("go", "build", "-o", boxdBin, "github.com/chatsecure/box/cmd/boxd").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type boxd struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+func startBoxd(t *testing.T, dataDir string, extra ...string) *boxd {
+	t.Helper()
+	b := &boxd{logs: new(bytes.Buffer)}
+	// Dev-mode listeners are on fixed loopback ports; tests use only the
+	// admin socket, so give each run its own config with ports off.
+	cfg := filepath.Join(dataDir, "config.json")
+	if _, err := os.Stat(cfg); err != nil {
+		os.MkdirAll(dataDir, 0o700)
+		os.WriteFile(cfg, []byte(`{"xmpp": {"c2s": "", "c2s_tls": ""}, "console": {"listen": ""}}`), 0o600)
+	}
+	b.cmd = exec.Command(boxdBin, append([]string{"-dev", "-data", dataDir}, extra...)...)
+	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.stop(t) })
+	// Ready when boxctl status says something other than boot.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, _, code := ctl(t, "", "-data", dataDir, "status")
+		if code == 0 && !strings.Contains(out, "state:          boot") && !strings.Contains(out, "busy") {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("boxd not ready:\n%s", b.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (b *boxd) stop(t *testing.T) {
+	if b.cmd.ProcessState != nil {
+		return
+	}
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- b.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("boxd exited with %v:\n%s", err, b.logs)
+		}
+	case <-time.After(30 * time.Second):
+		b.cmd.Process.Kill()
+		t.Errorf("boxd did not stop on SIGTERM:\n%s", b.logs)
+	}
+}
+
+func ctl(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &o, &e)
+	return o.String(), e.String(), code
+}
+
+func field(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func TestOperatorJourney(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	b := startBoxd(t, dir)
+	out, _, _ := ctl(t, "", "-data", dir, "status")
+	if field(out, "state") != "unclaimed" || field(out, "setup code") == "" {
+		t.Fatalf("status:\n%s", out)
+	}
+	setup := field(out, "setup code")
+	code, errOut, rc := ctl(t, "", "-data", dir, "recovery", "show")
+	code = strings.TrimSpace(code)
+	if rc != 0 || len(code) != 39 {
+		t.Fatalf("recovery show: %q %q", code, errOut)
+	}
+	if out, _, rc := ctl(t, "", "-data", dir, "check"); rc != 0 || !strings.Contains(out, "store: ok") {
+		t.Fatalf("check: %s", out)
+	}
+	b.stop(t)
+
+	// Same data, same key, no prompt.
+	b = startBoxd(t, dir)
+	out, _, _ = ctl(t, "", "-data", dir, "status")
+	if field(out, "state") != "unclaimed" || field(out, "setup code") != setup {
+		t.Fatalf("after restart:\n%s", out)
+	}
+	b.stop(t)
+
+	// A truncated sealed blob: locked, the database untouched, the code opens it.
+	blobPath := filepath.Join(dir, "key.sealed")
+	blob, _ := os.ReadFile(blobPath)
+	os.WriteFile(blobPath, blob[:7], 0o600)
+	db, _ := os.ReadFile(filepath.Join(dir, "box.db"))
+	b = startBoxd(t, dir)
+	out, _, _ = ctl(t, "", "-data", dir, "status")
+	if field(out, "state") != "locked" {
+		t.Fatalf("truncated blob:\n%s", out)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "box.db")); !bytes.Equal(now, db) {
+		t.Fatal("database changed while locked")
+	}
+	if _, e, rc := ctl(t, "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH\n", "-data", dir, "unlock"); rc == 0 || !strings.Contains(e, "does not match") {
+		t.Fatalf("wrong code: rc %d %s", rc, e)
+	}
+	if out, e, rc := ctl(t, code+"\n", "-data", dir, "unlock"); rc != 0 || !strings.Contains(out, "unlocked") {
+		t.Fatalf("unlock: %s %s", out, e)
+	}
+	if _, _, rc := ctl(t, "", "-data", dir, "recovery", "confirm"); rc != 0 {
+		t.Fatal("confirm failed")
+	}
+	if _, e, rc := ctl(t, "", "-data", dir, "recovery", "show"); rc == 0 || !strings.Contains(e, "no longer shown") {
+		t.Fatalf("code still shown after confirm: %s", e)
+	}
+
+	// Factory reset needs the typed confirmation.
+	if _, e, rc := ctl(t, "", "-data", dir, "factory-reset"); rc == 0 || !strings.Contains(e, "-confirm erase") {
+		t.Fatalf("unconfirmed reset: %s", e)
+	}
+	out, e, rc := ctl(t, "", "-data", dir, "factory-reset", "-confirm", "erase")
+	if rc != 0 || !strings.Contains(out, "unclaimed") || strings.Contains(out, setup) {
+		t.Fatalf("reset: %s %s", out, e)
+	}
+}
+
+func TestBadConfigStaysUpInFault(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"xmpp": {"max_stanza_bytes": "big"}}`), 0o600)
+	startBoxd(t, dir)
+	out, _, rc := ctl(t, "", "-data", dir, "status")
+	if rc != 0 || field(out, "state") != "fault" || !strings.Contains(out, "config.json") || !strings.Contains(out, "xmpp.max_stanza_bytes") {
+		t.Fatalf("status:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "box.db")); err == nil {
+		t.Fatal("database created despite a bad config")
+	}
+}
+
+func TestNoBoxd(t *testing.T) {
+	_, e, rc := ctl(t, "", "-data", t.TempDir(), "status")
+	if rc != 1 || !strings.Contains(e, "boxd is not running") {
+		t.Fatalf("rc %d: %s", rc, e)
+	}
+	_, _, rc = ctl(t, "", "frobnicate")
+	if rc != 2 {
+		t.Fatalf("unknown command rc %d", rc)
+	}
+}
