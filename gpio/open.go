@@ -69,8 +69,8 @@ func openPeriph(cfg config.GPIO, o Options) (*Devices, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := initHost(); err != nil {
-		return nil, err
+	if cfg.LEDPin != "" && cfg.LEDPin == cfg.ButtonPin {
+		return nil, fmt.Errorf("gpio: LED and button are both on pin %q", cfg.LEDPin)
 	}
 	ledPin, err := PinByName("LED", cfg.LEDPin)
 	if err != nil {
@@ -79,9 +79,6 @@ func openPeriph(cfg config.GPIO, o Options) (*Devices, error) {
 	btnPin, err := PinByName("button", cfg.ButtonPin)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.LEDPin == cfg.ButtonPin {
-		return nil, fmt.Errorf("gpio: LED and button are both on pin %q", cfg.LEDPin)
 	}
 	led, err := NewLED(ledPin, LEDOptions{ActiveLow: activeLow, Clock: o.Clock, Logger: o.Logger})
 	if err != nil {
@@ -118,7 +115,7 @@ func PinByName(role, name string) (gpio.PinIO, error) {
 		return nil, fmt.Errorf("gpio: %s pin is not configured", role)
 	}
 	if err := initHost(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gpio: %s pin %q: %w", role, name, err)
 	}
 	if p := gpioreg.ByName(name); p != nil {
 		return p, nil
