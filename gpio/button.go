@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -44,10 +45,11 @@ type sampler struct {
 	poll    time.Duration // > 0: sample every poll; 0: only on edges and deadlines
 	debnc   time.Duration
 
-	mu     sync.Mutex
-	m      *Machine
-	timer  Timer
-	closed bool
+	mu      sync.Mutex
+	m       *Machine
+	timer   Timer
+	closed  bool
+	pressed atomic.Bool // m.Pressed(), readable from OnEvent without mu
 
 	deliver sync.Mutex // keeps OnEvent calls in order without holding mu
 }
@@ -66,6 +68,7 @@ func newSampler(o ButtonOptions, read func() bool) (*sampler, error) {
 		return nil, err
 	}
 	s.m = m
+	s.pressed.Store(m.Pressed())
 	return s, nil
 }
 
@@ -81,13 +84,18 @@ func (s *sampler) sample(edge bool) {
 	}
 	now := s.clk.Now()
 	evs := s.m.Update(now, s.read())
+	s.pressed.Store(s.m.Pressed())
 	s.schedule(now, edge)
 	s.deliver.Lock()
 	s.mu.Unlock()
 	defer s.deliver.Unlock()
 	for _, ev := range evs {
 		if s.log != nil {
-			s.log.Info("button: event", "event", string(ev.Kind), "held", ev.Held.String(), "reason", ev.Reason)
+			attrs := []any{"event", string(ev.Kind), "held", ev.Held.String()}
+			if ev.Reason != "" {
+				attrs = append(attrs, "reason", ev.Reason)
+			}
+			s.log.Info("button: event", attrs...)
 		}
 		s.onEvent(ev)
 	}
@@ -191,12 +199,8 @@ func orDefault(v, def time.Duration) time.Duration {
 // or polling (false).
 func (b *Button) UsesEdges() bool { return b.edges }
 
-// Pressed is the debounced level of the button.
-func (b *Button) Pressed() bool {
-	b.s.mu.Lock()
-	defer b.s.mu.Unlock()
-	return b.s.m.Pressed()
-}
+// Pressed is the debounced level of the button. Safe to call from OnEvent.
+func (b *Button) Pressed() bool { return b.s.pressed.Load() }
 
 func (b *Button) watchEdges() {
 	for {
