@@ -98,6 +98,7 @@ func (s *System) adminHandler() http.Handler {
 		}
 		adminapi.WriteJSON(w, http.StatusOK, s.Status(r.Context()))
 	})
+	mux.HandleFunc("POST /v1/button", s.handleButton)
 	// Everything else under /v1/ belongs to the running services.
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.svcMux.Load().ServeHTTP(w, r)
@@ -169,6 +170,9 @@ func (s *System) Status(ctx context.Context) adminapi.Status {
 		Uptime:  time.Since(s.started).Round(time.Second).String(),
 		Health:  s.health(),
 	}
+	if s.gpio != nil {
+		st.LED = string(s.gpio.LED.Current())
+	}
 	if s.store != nil {
 		if s.m.state == StateUnclaimed {
 			st.SetupCode, _ = s.getMeta(ctx, metaSetupCode)
@@ -195,6 +199,12 @@ func (s *System) health() map[string]services.Health {
 		h["key"] = services.Health{OK: false, Detail: s.m.reason}
 	default:
 		h["key"] = services.Health{OK: s.store != nil, Detail: sealerName(s.sealer)}
+	}
+	switch {
+	case s.gpioErr != nil:
+		h["gpio"] = services.Health{OK: false, Detail: s.gpioErr.Error()}
+	case s.gpio != nil:
+		h["gpio"] = services.Health{OK: true, Detail: "LED " + string(s.gpio.LED.Current())}
 	}
 	if s.store != nil {
 		h["store"] = services.Health{OK: true, Detail: s.store.Path()}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/chatsecure/box/config"
+	"github.com/chatsecure/box/gpio"
 )
 
 // Version is set at build time (-ldflags -X).
@@ -83,9 +84,22 @@ func Main(args []string, stderr io.Writer) int {
 	if *dev {
 		printDevBanner(stderr, cfg, *configFile)
 	}
+	if !*dev {
+		sys.Reboot = rebootMachine
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := New(sys).Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	box := New(sys)
+	if cfgErr == nil {
+		gdev, err := gpio.Open(cfg.GPIO, gpio.Options{OnEvent: box.ButtonEvent, Logger: log})
+		if err != nil {
+			log.Error("status LED and reset button unavailable", "err", err)
+		} else {
+			defer gdev.Close()
+		}
+		box.AttachGPIO(gdev, err)
+	}
+	if err := box.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("boxd stopped", "err", err)
 		return 1
 	}
@@ -102,4 +116,11 @@ ChatSecure Box %s — DEV MODE (not for real data: the key is sealed in software
   console:  https://%s/
 `, Version, cfg.DataDir, configFile, filepath.Join(cfg.DataDir, "boxd.sock"),
 		cfg.XMPP.C2S, cfg.XMPP.C2STLS, cfg.XMPP.Domain, cfg.Console.Listen)
+}
+
+// rebootMachine flushes the file systems and restarts (the image's init,
+// gokrazy, is PID 1; boxd runs as root there).
+func rebootMachine() error {
+	syscall.Sync()
+	return syscall.Reboot(syscall.LINUX_REBOOT_CMD_RESTART)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatsecure/box/config"
+	"github.com/chatsecure/box/gpio"
 	"github.com/chatsecure/box/services"
 	"github.com/chatsecure/box/services/store"
 	"github.com/chatsecure/box/tpm"
@@ -48,6 +49,9 @@ type Options struct {
 	RecoveryParams recovery.Params
 	// OnState is called on every state change (the status LED).
 	OnState func(State)
+	// Reboot restarts the machine after the store is closed; nil in dev
+	// mode, where a reboot request is only logged.
+	Reboot func() error
 	// Console is where boxd speaks to the person at the box (stderr in
 	// dev mode, the serial console on the image): the recovery code at
 	// first start. Nil: nowhere.
@@ -66,6 +70,9 @@ type System struct {
 	recoveryParams recovery.Params
 	onState        func(State)
 	console        io.Writer
+	reboot         func() error
+	gpio           *gpio.Devices
+	gpioErr        error
 	started        time.Time
 
 	// snap is the state as last set, readable while a long step (boot,
@@ -98,6 +105,7 @@ func New(opts Options) *System {
 		recoveryParams: opts.RecoveryParams,
 		onState:        opts.OnState,
 		console:        opts.Console,
+		reboot:         opts.Reboot,
 		m:              machine{state: StateBoot},
 		svcErrs:        map[string]error{},
 		ready:          make(chan struct{}),
@@ -138,6 +146,7 @@ func (s *System) setState(next State, reason string) {
 	} else {
 		s.log.Info("state", "from", prev, "to", next)
 	}
+	s.showState(next)
 	if s.onState != nil {
 		s.onState(next)
 	}
