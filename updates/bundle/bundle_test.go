@@ -95,16 +95,21 @@ func TestParseRefuses(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		"empty":          {nil, ErrTruncated},
-		"magic":          {mutate(func(b []byte) []byte { b[0] = 'X'; return b }), ErrNotBundle},
-		"format":         {mutate(func(b []byte) []byte { b[9] = 2; return b }), ErrFormat},
-		"flags":          {mutate(func(b []byte) []byte { b[11] = 1; return b }), ErrFormat},
-		"truncated":      {good[:len(good)-1], ErrTruncated},
-		"trailing":       {append(bytes.Clone(good), 0), ErrTrailing},
-		"huge manifest":  {mutate(func(b []byte) []byte { binary.BigEndian.PutUint32(b[12:], 1<<30); return b }), ErrManifestTooLarge},
-		"odd sig block":  {mutate(func(b []byte) []byte { binary.BigEndian.PutUint32(b[16:], 5); return b }), ErrMalformed},
-		"payload length": {mutate(func(b []byte) []byte { binary.BigEndian.PutUint64(b[24:], 1); return b[:HeaderSize+binary.BigEndian.Uint32(b[12:])+1] }), ErrMalformed},
-		"not canonical":  {mutate(func(b []byte) []byte { return bytes.Replace(b, []byte(`"product":"chatsecure-box","target":"amd64"`), []byte(`"target":"amd64","product":"chatsecure-box"`), 1) }), ErrMalformed},
+		"empty":         {nil, ErrTruncated},
+		"magic":         {mutate(func(b []byte) []byte { b[0] = 'X'; return b }), ErrNotBundle},
+		"format":        {mutate(func(b []byte) []byte { b[9] = 2; return b }), ErrFormat},
+		"flags":         {mutate(func(b []byte) []byte { b[11] = 1; return b }), ErrFormat},
+		"truncated":     {good[:len(good)-1], ErrTruncated},
+		"trailing":      {append(bytes.Clone(good), 0), ErrTrailing},
+		"huge manifest": {mutate(func(b []byte) []byte { binary.BigEndian.PutUint32(b[12:], 1<<30); return b }), ErrManifestTooLarge},
+		"odd sig block": {mutate(func(b []byte) []byte { binary.BigEndian.PutUint32(b[16:], 5); return b }), ErrMalformed},
+		"payload length": {mutate(func(b []byte) []byte {
+			binary.BigEndian.PutUint64(b[24:], 1)
+			return b[:HeaderSize+binary.BigEndian.Uint32(b[12:])+1]
+		}), ErrMalformed},
+		"not canonical": {mutate(func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"product":"chatsecure-box","target":"amd64"`), []byte(`"target":"amd64","product":"chatsecure-box"`), 1)
+		}), ErrMalformed},
 	}
 	for name, c := range cases {
 		_, err := Parse(bytes.NewReader(c.b), int64(len(c.b)))
