@@ -90,6 +90,16 @@ func (u *Updater) Verify(ctx context.Context, r io.ReaderAt, size int64, progres
 			return nil, fmt.Errorf("updates: %w: %s is %d bytes, partition %d", ErrTooLarge, p.Name, p.Size, c)
 		}
 	}
+	if err := VerifyPayloads(ctx, b, progress); err != nil {
+		return nil, err
+	}
+	return &Verified{Bundle: b, Signers: signers, KeySet: set, From: from}, nil
+}
+
+// VerifyPayloads hashes every payload in the bundle against the manifest,
+// reporting PhaseVerify progress. Verify calls it; boxsign verify too.
+func VerifyPayloads(ctx context.Context, b *bundle.Bundle, progress ProgressFunc) error {
+	m := b.Manifest
 	total := m.PayloadTotal()
 	var done int64
 	for i, p := range m.Payloads {
@@ -98,13 +108,13 @@ func (u *Updater) Verify(ctx context.Context, r io.ReaderAt, size int64, progres
 			done += n
 			report(progress, Progress{Phase: PhaseVerify, Payload: p.Name, Done: done, Total: total})
 		}); err != nil {
-			return nil, fmt.Errorf("updates: hash payload %s: %w", p.Name, err)
+			return fmt.Errorf("updates: hash payload %s: %w", p.Name, err)
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != p.SHA256 {
-			return nil, fmt.Errorf("updates: %w: %s is %s, manifest says %s", ErrPayloadHash, p.Name, got, p.SHA256)
+			return fmt.Errorf("updates: %w: %s is %s, manifest says %s", ErrPayloadHash, p.Name, got, p.SHA256)
 		}
 	}
-	return &Verified{Bundle: b, Signers: signers, KeySet: set, From: from}, nil
+	return nil
 }
 
 const chunkSize = 1 << 20
