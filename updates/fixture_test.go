@@ -28,7 +28,7 @@ var (
 // fixture is a dev-mode box on version 1.0.0 (build 1) whose root set is
 // three fresh keys at threshold 2.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string // slot files and state.json
 	work    string // bundles
 	slots   *devslots.Slots
@@ -60,7 +60,7 @@ func pubs(ks ...trust.PrivateKey) []ed25519.PublicKey {
 	return p
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "slots"), work: t.TempDir(),
 		floor: &updatestest.Floor{}, trust: &updatestest.TrustStore{}, history: &updatestest.History{}}
