@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"testing"
-
 )
 
 // BenchmarkApply measures a whole apply (verify pass, write, fsync,
@@ -42,4 +41,3 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
-
