@@ -14,7 +14,8 @@
 //
 // updatestest has in-memory twins of Floor, TrustStore and History.
 // Subpackages: bundle (file format), trust (keys, sets, rotation), devslots,
-// source (upload staging, HTTPS feed, USB stick), sign (the boxsign tool).
+// source (upload staging, HTTPS feed, USB stick), admin (admin API handler
+// and boxctl client), sign (the boxsign tool).
 //
 // It imports updates/bundle and updates/trust only.
 package updates
