@@ -52,6 +52,11 @@ func (u *Updater) Apply(ctx context.Context, r io.ReaderAt, size int64, progress
 		if st, serr := u.cfg.Slots.State(); serr == nil {
 			rec.From, rec.FromBuild = st.Slots[st.Booted].Version, st.Slots[st.Booted].Build
 		}
+		// What the (unverified) manifest claims, when it parses, helps
+		// the operator tell refusals apart.
+		if b, perr := bundle.Parse(r, size); perr == nil {
+			rec.To, rec.ToBuild = b.Manifest.Version, b.Manifest.Build
+		}
 		u.record(rec)
 		return Result{}, err
 	}

@@ -143,10 +143,13 @@ func TestRefusedWritesNothing(t *testing.T) {
 				t.Errorf("err = %q, want it to say %q", err, c.why)
 			}
 			sameFiles(t, before, snapshot(t, f.dir))
-			if r := f.history.Last(); r.Outcome != updates.Refused || r.Why != err.Error() {
+			if r := f.history.Last(); r.Outcome != updates.Refused || r.Why != err.Error() || r.From != "1.0.0" {
 				t.Errorf("history = %+v", r)
 			}
 		})
+	}
+	if r := f.history.Records()[0]; r.To != "2.0.0" || r.ToBuild != 2 {
+		t.Errorf("refusal of a parsable bundle does not name its version: %+v", r)
 	}
 	// After all that, the good bundle still applies.
 	if _, err := f.u.ApplyFile(ctx, good, nil); err != nil {
