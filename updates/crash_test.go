@@ -3,6 +3,7 @@ package updates_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -28,7 +29,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only run as TestCrashDuringApply's child")
 	}
 	killAt, _ := strconv.ParseInt(os.Getenv("UPDATES_CRASH_AT"), 10, 64)
-	set, err := trust.LoadSet(os.DirFS(dir), "trust")
+	set, err := trust.LoadSet(os.DirFS(os.Getenv("UPDATES_CRASH_TRUST")), "trust")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen int64
-	_, err = u.ApplyFile(ctx, filepath.Join(dir, "v2.boxupdate"), func(p updates.Progress) {
+	_, err = u.ApplyFile(ctx, os.Getenv("UPDATES_CRASH_BUNDLE"), func(p updates.Progress) {
 		seen++
 		if killAt > 0 && seen >= killAt {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -68,25 +69,29 @@ func TestCrashDuringApply(t *testing.T) {
 	}
 	big, bigBoot := bytes.Repeat([]byte("system 2.0.0 crash root "), 64_000), bytes.Repeat([]byte("k"), 200_000) // 1.5 MB, 0.2 MB
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
-	var killed, finished int
+	// Keys, trust files and the bundle are shared by all runs; each run
+	// gets fresh slots.
+	f := newFixture(t)
+	shared := t.TempDir()
+	os.Mkdir(filepath.Join(shared, "trust"), 0o755)
+	for i, k := range f.keys {
+		os.WriteFile(filepath.Join(shared, "trust", strconv.Itoa(i)+".pub"), k.Public().Marshal(), 0o644)
+	}
+	os.WriteFile(filepath.Join(shared, "trust", "threshold"), []byte("2"), 0o644)
+	bpath := f.bundle(spec{root: big, boot: bigBoot})
+	var killed, finished, marked int
 	for run := range crashRuns {
-		f := newFixture(t)
 		work := t.TempDir()
-		os.Rename(f.dir, filepath.Join(work, "slots"))
 		f.dir = filepath.Join(work, "slots")
+		f.install()
 		f.reopen()
-		os.Mkdir(filepath.Join(work, "trust"), 0o755)
-		for i, k := range f.keys {
-			os.WriteFile(filepath.Join(work, "trust", strconv.Itoa(i)+".pub"), k.Public().Marshal(), 0o644)
-		}
-		os.WriteFile(filepath.Join(work, "trust", "threshold"), []byte("2"), 0o644)
-		bpath := f.bundle(spec{root: big, boot: bigBoot})
-		os.Rename(bpath, filepath.Join(work, "v2.boxupdate"))
 		before := snapshot(t, f.dir)
 		stateBefore, _ := os.ReadFile(filepath.Join(f.dir, devslots.StateFile))
 
 		cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "UPDATES_CRASH_DIR="+work)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Env = append(os.Environ(), "UPDATES_CRASH_DIR="+work, "UPDATES_CRASH_TRUST="+shared, "UPDATES_CRASH_BUNDLE="+bpath)
 		// 10 progress reports in all (1 MiB chunks): pick one, or a delay.
 		if run%2 == 0 {
 			cmd.Env = append(cmd.Env, "UPDATES_CRASH_AT="+strconv.Itoa(1+rng.IntN(10)))
@@ -98,10 +103,14 @@ func TestCrashDuringApply(t *testing.T) {
 			time.AfterFunc(time.Duration(rng.IntN(60))*time.Millisecond, func() { cmd.Process.Kill() })
 			err = cmd.Wait()
 		}
-		if err != nil {
-			killed++
-		} else {
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
 			finished++
+		case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
+			killed++
+		default:
+			t.Fatalf("run %d: child failed without being killed: %v\n%s", run, err, out.String())
 		}
 
 		after := snapshot(t, f.dir)
@@ -113,6 +122,7 @@ func TestCrashDuringApply(t *testing.T) {
 		stateNow, _ := os.ReadFile(filepath.Join(f.dir, devslots.StateFile))
 		if !bytes.Equal(stateNow, stateBefore) {
 			// The only other state allowed: B fully written and marked.
+			marked++
 			var st updates.SlotState
 			if err := json.Unmarshal(stateNow, &st); err != nil {
 				t.Fatalf("run %d: state file unreadable: %v", run, err)
@@ -125,7 +135,7 @@ func TestCrashDuringApply(t *testing.T) {
 		}
 		// The next apply succeeds and the trial boots.
 		f.reopen()
-		if _, err := f.u.ApplyFile(ctx, filepath.Join(work, "v2.boxupdate"), nil); err != nil {
+		if _, err := f.u.ApplyFile(ctx, bpath, nil); err != nil {
 			t.Fatalf("run %d: apply after crash: %v", run, err)
 		}
 		if br, err := f.u.Boot(ctx); err != nil || br.State.Booted != "B" {
@@ -133,7 +143,7 @@ func TestCrashDuringApply(t *testing.T) {
 		}
 		fileIs(t, f.slots.Path("B", "root"), big)
 	}
-	t.Logf("%d runs: %d killed, %d finished before the kill", crashRuns, killed, finished)
+	t.Logf("%d runs: %d killed (%d after the trial mark), %d finished before the kill", crashRuns, killed, marked, finished)
 	if killed == 0 {
 		t.Fatal("no run was killed: the test tested nothing")
 	}
