@@ -1,5 +1,3 @@
-// Command boxsign makes and checks signing keys, bundle signatures and
-// key-rotation statements for ChatSecure Box updates. See updates/sign.
 package main
 
 import (

@@ -225,3 +225,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"1.2.3", "v0.0.1-rc.1", "01.2.3", "1.2.3-", "4294967296.0.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			return
+		}
+		w, err := ParseVersion(v.String())
+		if err != nil || w.Compare(v) != 0 || w != v {
+			t.Fatalf("%q -> %v -> %v (%v)", s, v, w, err)
+		}
+	})
+}

@@ -223,3 +223,21 @@ func FuzzParseRotation(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseKeys(f *testing.F) {
+	k := devKey(f, "dev1")
+	f.Add(k.Marshal())
+	f.Add(k.Public().Marshal())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := ParsePublic(b); err == nil {
+			if q, err := ParsePublic(p.Marshal()); err != nil || !q.Key.Equal(p.Key) {
+				t.Fatalf("public key does not round-trip: %v", err)
+			}
+		}
+		if p, err := ParsePrivate(b); err == nil {
+			if q, err := ParsePrivate(p.Marshal()); err != nil || !q.Key.Equal(p.Key) {
+				t.Fatalf("private key does not round-trip: %v", err)
+			}
+		}
+	})
+}
