@@ -119,6 +119,7 @@ func TestRefusedWritesNothing(t *testing.T) {
 		{"downgrade", f.bundle(spec{version: "0.9.0", build: 1}), updates.ErrDowngrade, "build 1 (version 0.9.0), floor 1"},
 		{"min version", f.bundle(spec{min: "1.5.0"}), updates.ErrTooOld, "running 1.0.0, bundle needs at least 1.5.0"},
 		{"unknown partition", f.bundle(spec{extra: "bios"}), updates.ErrNoPartition, `"bios"`},
+		{"missing boot", f.bundle(spec{root: []byte("root only")}), updates.ErrMissing, `"boot"`},
 		{"truncated", write("trunc", goodBytes[:len(goodBytes)-100]), bundle.ErrTruncated, "header promises"},
 		{"flipped payload byte", write("flip", func() []byte {
 			b := bytes.Clone(goodBytes)

@@ -12,6 +12,7 @@ var (
 	ErrPayloadHash  = errors.New("payload sha256 mismatch")
 	ErrReadBack     = errors.New("read-back sha256 mismatch")
 	ErrNoPartition  = errors.New("no partition for payload")
+	ErrMissing      = errors.New("bundle lacks a payload the slot needs")
 	ErrTooLarge     = errors.New("payload larger than its partition")
 	ErrTrialRunning = errors.New("running an uncommitted trial")
 	ErrBusy         = errors.New("another update is being applied")

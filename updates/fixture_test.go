@@ -142,8 +142,12 @@ func (f *fixture) bundle(s spec) string {
 		s.signers = f.keys[:2]
 	}
 	m := &bundle.Manifest{Product: s.product, Target: s.target, Version: s.version, Build: s.build, MinVersion: s.min, Created: clock,
-		Payloads: []bundle.Payload{{Name: "root", Size: int64(len(s.root)), SHA256: sum(s.root)}, {Name: "boot", Size: int64(len(s.boot)), SHA256: sum(s.boot)}}}
-	readers := []io.Reader{bytes.NewReader(s.root), bytes.NewReader(s.boot)}
+		Payloads: []bundle.Payload{{Name: "root", Size: int64(len(s.root)), SHA256: sum(s.root)}}}
+	readers := []io.Reader{bytes.NewReader(s.root)}
+	if s.boot != nil {
+		m.Payloads = append(m.Payloads, bundle.Payload{Name: "boot", Size: int64(len(s.boot)), SHA256: sum(s.boot)})
+		readers = append(readers, bytes.NewReader(s.boot))
+	}
 	if s.extra != "" {
 		m.Payloads = append(m.Payloads, bundle.Payload{Name: s.extra, Size: 1, SHA256: sum([]byte("x"))})
 		readers = append(readers, bytes.NewReader([]byte("x")))

@@ -105,6 +105,9 @@ type Slots interface {
 	// Capacity returns how many bytes a payload name may have, and an
 	// error for names the slot has no partition for.
 	Capacity(payload string) (int64, error)
+	// Required lists the payloads a bundle must carry: a slot is only
+	// bootable when every one of its partitions is from the same release.
+	Required() []string
 	// OpenInactive opens the inactive slot's partition for payload.
 	OpenInactive(payload string) (Partition, error)
 	// MarkTrial makes the inactive slot, now holding info, the next boot,

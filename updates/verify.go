@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/chatsecure/box/updates/bundle"
 	"github.com/chatsecure/box/updates/trust"
@@ -79,6 +80,11 @@ func (u *Updater) Verify(ctx context.Context, r io.ReaderAt, size int64, progres
 		}
 		if rv.Compare(min) < 0 {
 			return nil, fmt.Errorf("updates: %w: running %s, bundle needs at least %s", ErrTooOld, running, m.MinVersion)
+		}
+	}
+	for _, name := range u.cfg.Slots.Required() {
+		if !slices.ContainsFunc(m.Payloads, func(p bundle.Payload) bool { return p.Name == name }) {
+			return nil, fmt.Errorf("updates: %w: %q", ErrMissing, name)
 		}
 	}
 	for _, p := range m.Payloads {

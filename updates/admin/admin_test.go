@@ -59,7 +59,10 @@ func (b *box) bundle(t *testing.T, signed bool) string {
 	img := filepath.Join(b.work, "root.img")
 	os.WriteFile(img, bytes.Repeat([]byte("root v2 "), 40_000), 0o644)
 	p := filepath.Join(b.work, "v2.boxupdate")
-	if err := bundle.WriteUnsigned(p, bundle.Spec{Target: "amd64", Version: "2.0.0", Build: 2}, []bundle.PayloadFile{{Name: "root", Path: img}}); err != nil {
+	boot := filepath.Join(b.work, "boot.img")
+	os.WriteFile(boot, []byte("boot v2"), 0o644)
+	if err := bundle.WriteUnsigned(p, bundle.Spec{Target: "amd64", Version: "2.0.0", Build: 2},
+		[]bundle.PayloadFile{{Name: "root", Path: img}, {Name: "boot", Path: boot}}); err != nil {
 		t.Fatal(err)
 	}
 	if signed {

@@ -125,6 +125,9 @@ func (s *Slots) Capacity(payload string) (int64, error) {
 	return s.capacity, nil
 }
 
+// Required is every payload: root and boot of a slot go together.
+func (s *Slots) Required() []string { return slices.Clone(Payloads) }
+
 // OpenInactive opens and empties the inactive slot's file for payload.
 func (s *Slots) OpenInactive(payload string) (updates.Partition, error) {
 	if _, err := s.Capacity(payload); err != nil {
