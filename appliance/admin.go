@@ -206,6 +206,12 @@ func (s *System) health() map[string]services.Health {
 	case s.gpio != nil:
 		h["gpio"] = services.Health{OK: true, Detail: "LED " + string(s.gpio.LED.Current())}
 	}
+	switch {
+	case s.updatesErr != nil:
+		h["updates"] = services.Health{OK: true, Detail: "unavailable: " + s.updatesErr.Error()}
+	case s.updater != nil:
+		h["updates"] = services.Health{OK: true, Detail: "ready"}
+	}
 	if s.store != nil {
 		h["store"] = services.Health{OK: true, Detail: s.store.Path()}
 	} else {

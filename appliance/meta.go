@@ -25,6 +25,11 @@ var migrations = []string{
 		action TEXT NOT NULL,
 		detail TEXT NOT NULL
 	);`,
+	`CREATE TABLE update_history (
+		id         INTEGER PRIMARY KEY,
+		at         TEXT NOT NULL,
+		record     TEXT NOT NULL
+	);`,
 }
 
 // Keys of appliance_meta.
@@ -34,6 +39,8 @@ const (
 	metaRecoveryPending = "recovery_code_pending"
 	metaTLSCert         = "tls_cert_pem"
 	metaTLSKey          = "tls_key_pem"
+	metaUpdateFloor     = "update_floor"
+	metaUpdateTrust     = "update_trust"
 )
 
 func (s *System) getMeta(ctx context.Context, k string) (string, error) {

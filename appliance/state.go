@@ -21,12 +21,14 @@ const (
 // transitions is the whole state machine: from → allowed next states.
 // Factory reset may start from anywhere (the button must always work).
 var transitions = map[State][]State{
-	StateBoot:         {StateUnclaimed, StateLocked, StateFault, StateRunning, StateFactoryReset},
-	StateLocked:       {StateUnclaimed, StateRunning, StateFault, StateFactoryReset},
-	StateFault:        {StateFactoryReset},
-	StateUnclaimed:    {StateRunning, StateFault, StateFactoryReset},
+	StateBoot:   {StateUnclaimed, StateLocked, StateFault, StateRunning, StateFactoryReset},
+	StateLocked: {StateUnclaimed, StateRunning, StateFault, StateFactoryReset},
+	StateFault:  {StateFactoryReset},
+	// An unclaimed box may take a signed update: a box fresh from the
+	// shelf must be patchable before anyone claims it.
+	StateUnclaimed:    {StateRunning, StateUpdating, StateFault, StateFactoryReset},
 	StateRunning:      {StateUpdating, StateFault, StateFactoryReset},
-	StateUpdating:     {StateRunning, StateFault, StateFactoryReset},
+	StateUpdating:     {StateRunning, StateUnclaimed, StateFault, StateFactoryReset},
 	StateFactoryReset: {StateUnclaimed, StateFault},
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/chatsecure/box/services/store"
 	"github.com/chatsecure/box/tpm"
 	"github.com/chatsecure/box/tpm/recovery"
+	"github.com/chatsecure/box/updates"
 )
 
 // ServiceEnv is what a service gets from the box when it is made.
@@ -90,6 +91,12 @@ type System struct {
 	svcErrs  map[string]error
 	svcMux   atomic.Pointer[http.ServeMux] // admin routes of the running services
 	firstRun string                        // recovery code made at this first start
+
+	updater      *updates.Updater
+	updatesAdmin services.AdminHandler
+	updatesErr   error
+	trial        bool  // this boot is an uncommitted update on trial
+	beforeUpdate State // state to return to after an apply
 }
 
 // New makes a System; Run starts it.
@@ -271,7 +278,12 @@ func (s *System) opened(ctx context.Context, st *store.Store) {
 		s.setState(StateFault, err.Error())
 		return
 	}
+	s.updatesAdmin, s.updatesErr = s.setupUpdates(ctx)
+	if s.updatesErr != nil {
+		s.log.Warn("updates unavailable", "err", s.updatesErr)
+	}
 	s.startServices()
+	s.commitTrial(ctx)
 	if claimed != "" {
 		s.setState(StateRunning, "")
 		return
@@ -297,6 +309,9 @@ func (s *System) startServices() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.svcStop = cancel
 	mux := http.NewServeMux()
+	if s.updatesAdmin != nil {
+		s.updatesAdmin.RegisterAdmin(mux)
+	}
 	s.svcErrs = map[string]error{}
 	for _, f := range s.factories {
 		svc, err := f(env)

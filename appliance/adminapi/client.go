@@ -87,3 +87,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	}
 	return nil
 }
+
+// HTTP is the client dialing boxd's socket, with base URL "http://boxd", for
+// packages that bring their own admin client (updates/admin).
+func (c *Client) HTTP() (*http.Client, string) { return c.hc, "http://boxd" }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,5 +185,55 @@ func TestNoBoxd(t *testing.T) {
 	_, _, rc = ctl(t, "", "frobnicate")
 	if rc != 2 {
 		t.Fatalf("unknown command rc %d", rc)
+	}
+}
+
+// TestUpdateJourney: a bundle signed by two of the three dev keys is applied
+// through boxctl, runs on trial at the next start, and commits; a bundle with
+// one signature is refused.
+func TestUpdateJourney(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	work := t.TempDir()
+	os.WriteFile(filepath.Join(work, "root.img"), bytes.Repeat([]byte("root v2 "), 50000), 0o644)
+	os.WriteFile(filepath.Join(work, "boot.img"), []byte("boot v2"), 0o644)
+	boxsign := filepath.Join(filepath.Dir(boxdBin), "boxsign")
+	if out, err := exec.Command("go", "build", "-o", boxsign, "github.com/chatsecure/box/cmd/boxsign").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	sign := func(args ...string) {
+		if out, err := exec.Command(boxsign, args...).CombinedOutput(); err != nil {
+			t.Fatalf("boxsign %v: %v\n%s", args, err, out)
+		}
+	}
+	bundle := filepath.Join(work, "v2.boxupdate")
+	sign("bundle", "-target", "amd64", "-version", "2.0.0", "-build", "2", "-out", bundle,
+		"root="+filepath.Join(work, "root.img"), "boot="+filepath.Join(work, "boot.img"))
+	sign("sign", "-key", "../../updates/trust/testdata/dev1.key", bundle)
+
+	b := startBoxd(t, dir)
+	if _, e, rc := ctl(t, "", "-data", dir, "update", "apply", bundle); rc == 0 || !strings.Contains(e, "signature") {
+		t.Fatalf("one signature accepted: rc %d %s", rc, e)
+	}
+	sign("sign", "-key", "../../updates/trust/testdata/dev2.key", bundle)
+	out, e, rc := ctl(t, "", "-data", dir, "update", "apply", bundle)
+	if rc != 0 || !strings.Contains(out, "applied 2.0.0") || !strings.Contains(e, "upload: 100%") {
+		t.Fatalf("apply: rc %d\n%s\n%s", rc, out, e)
+	}
+	b.stop(t)
+	// Next start is the trial boot; healthy, so it commits.
+	startBoxd(t, dir)
+	out, _, _ = ctl(t, "", "-data", dir, "update", "status")
+	var st struct {
+		Slots struct {
+			Active, Booted, Trial string
+		}
+		Floor   uint64
+		Running struct{ Version string }
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("update status: %v\n%s", err, out)
+	}
+	if st.Slots.Active != "B" || st.Slots.Booted != "B" || st.Slots.Trial != "" || st.Floor != 2 || st.Running.Version != "2.0.0" {
+		t.Fatalf("after the trial boot the update is not committed:\n%s", out)
 	}
 }

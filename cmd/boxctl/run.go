@@ -25,6 +25,8 @@ commands:
   user list                 list accounts
   user del JID              delete an account
   button press [-hold 10s]  press the dev-mode fake reset button
+  update apply FILE         upload a signed .boxupdate (resumable) and apply it
+  update status             slots, versions, trial state, apply progress
   factory-reset -confirm erase   crypto-erase the box and start unclaimed
 
 -data defaults to /perm/box (the image), or ./var/dev when only that exists.
@@ -97,6 +99,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.button(ctx, args[1:])
 	case "factory-reset":
 		return c.factoryReset(ctx, args[1:])
+	case "update":
+		return c.update(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }
