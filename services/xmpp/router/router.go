@@ -341,3 +341,8 @@ func (r *Router) exists(ctx context.Context, user string) bool {
 	}
 	return ok
 }
+
+// Forget drops cached per-user state (account deleted).
+func (r *Router) Forget(user string) {
+	r.cfg.Blocking.Forget(user)
+}

@@ -53,6 +53,12 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 type Guard struct {
 	r      io.Reader
 	lim    Limits
+	// OnTimeout, when set, is called when the underlying read times out
+	// (a deadline passed); if it returns true the read is retried. It
+	// lets a server ping an idle peer without losing the parser state.
+	OnTimeout func() bool
+	// Total counts bytes read from the underlying reader.
+	Total uint64
 	buf    *[]byte
 	pos, n int
 	err    error // read error, returned once buffered bytes are used
@@ -127,7 +133,11 @@ func (g *Guard) fill() error {
 	}
 	g.buf = bufPool.Get().(*[]byte)
 	n, err := g.r.Read(*g.buf)
+	for n == 0 && err != nil && g.OnTimeout != nil && isTimeout(err) && g.OnTimeout() {
+		n, err = g.r.Read(*g.buf)
+	}
 	g.pos, g.n = 0, n
+	g.Total += uint64(n)
 	if n > 0 {
 		if err != nil {
 			g.err = err // delivered after the bytes already read
@@ -274,4 +284,9 @@ func (g *Guard) endElement(pop bool) {
 	if g.depth == 1 {
 		g.count = 0
 	}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
