@@ -51,14 +51,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 
 // A Guard reads from an underlying reader and checks every byte.
 type Guard struct {
-	r      io.Reader
-	lim    Limits
+	r   io.Reader
+	lim Limits
 	// OnTimeout, when set, is called when the underlying read times out
 	// (a deadline passed); if it returns true the read is retried. It
 	// lets a server ping an idle peer without losing the parser state.
 	OnTimeout func() bool
 	// Total counts bytes read from the underlying reader.
-	Total uint64
+	Total  uint64
 	buf    *[]byte
 	pos, n int
 	err    error // read error, returned once buffered bytes are used
