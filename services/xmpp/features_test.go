@@ -12,8 +12,9 @@ import (
 
 // TestFeatureIQs: golden answers of the small XEPs.
 func TestFeatureIQs(t *testing.T) {
-	s := startServer(t, nil)
-	s.now = func() time.Time { return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) }
+	s := startServer(t, nil, func(s *Server) {
+		s.now = func() time.Time { return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) }
+	})
 	a := login(t, s, "alice", "a")
 	ver := s.info.Ver()
 	for _, tc := range []struct{ name, send, want string }{
@@ -111,8 +112,7 @@ func TestCSI(t *testing.T) {
 // TestServerPing: an idle client is pinged; one that never answers is
 // dropped with connection-timeout (dead-peer detection).
 func TestServerPing(t *testing.T) {
-	s := startServer(t, nil)
-	s.idle, s.pingWait = 50*time.Millisecond, 50*time.Millisecond
+	s := startServer(t, nil, func(s *Server) { s.idle, s.pingWait = 50*time.Millisecond, 50*time.Millisecond })
 	a := login(t, s, "alice", "a")
 	a.expect("<iq type='get' id='ping-*' to='alice@localhost/a'><ping xmlns='urn:xmpp:ping'/></iq>")
 	if cond := a.expectStreamError(); cond != "connection-timeout" {

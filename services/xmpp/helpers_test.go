@@ -53,7 +53,7 @@ type testServer struct {
 
 // startServer runs a server on 127.0.0.1 with accounts alice, bob and
 // carol (password "pencil"); mod may change the config first.
-func startServer(t testing.TB, mod func(*config.XMPP)) *testServer {
+func startServer(t testing.TB, mod func(*config.XMPP), setup ...func(*Server)) *testServer {
 	t.Helper()
 	cfg := config.Dev().XMPP
 	cfg.C2S, cfg.C2STLS = "127.0.0.1:0", "127.0.0.1:0"
@@ -69,6 +69,9 @@ func startServer(t testing.TB, mod func(*config.XMPP)) *testServer {
 		if err := s.acc.Create(context.Background(), u, "pencil"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, f := range setup {
+		f(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
