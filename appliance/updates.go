@@ -140,31 +140,48 @@ func (s *System) applying(running bool) {
 	}
 }
 
+// trialDeadline is how long a trial boot has to become healthy.
+const trialDeadline = 2 * time.Minute
+
 // commitTrial is the health check of a trial boot: the store opened and
-// every service is up. Pass → commit; fail → abandon, and the next boot is
-// the old system. s.mu held.
+// every service reports healthy within trialDeadline. Pass → commit; fail →
+// abandon, and the next boot is the old system. It runs on its own goroutine
+// so the box serves (and boxctl answers) meanwhile. s.mu held by the caller.
 func (s *System) commitTrial(ctx context.Context) {
 	if !s.trial || s.updater == nil {
 		return
 	}
 	s.trial = false
-	var bad []string
-	for name, h := range s.health() {
-		if !h.OK && name != "gpio" {
-			bad = append(bad, name+": "+h.Detail)
+	u := s.updater
+	go func() {
+		deadline := time.Now().Add(trialDeadline)
+		var bad []string
+		for {
+			s.mu.Lock()
+			bad = bad[:0]
+			for name, h := range s.health() {
+				if !h.OK && name != "gpio" {
+					bad = append(bad, name+": "+h.Detail)
+				}
+			}
+			s.mu.Unlock()
+			if len(bad) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
-	}
-	if len(bad) > 0 {
-		why := fmt.Sprintf("health check failed: %v", bad)
-		s.log.Error("updates: trial boot unhealthy; abandoning", "why", why)
-		if err := s.updater.Abandon(ctx, why); err != nil {
-			s.log.Error("updates: abandon", "err", err)
+		if len(bad) > 0 {
+			why := fmt.Sprintf("health check failed: %v", bad)
+			s.log.Error("updates: trial boot unhealthy; abandoning", "why", why)
+			if err := u.Abandon(ctx, why); err != nil {
+				s.log.Error("updates: abandon", "err", err)
+			}
+			return
 		}
-		return
-	}
-	if err := s.updater.Commit(ctx); err != nil {
-		s.log.Error("updates: commit", "err", err)
-		return
-	}
-	s.log.Info("updates: trial boot healthy; committed")
+		if err := u.Commit(ctx); err != nil {
+			s.log.Error("updates: commit", "err", err)
+			return
+		}
+		s.log.Info("updates: trial boot healthy; committed")
+	}()
 }

@@ -41,12 +41,12 @@ type boxd struct {
 func startBoxd(t *testing.T, dataDir string, extra ...string) *boxd {
 	t.Helper()
 	b := &boxd{logs: new(bytes.Buffer)}
-	// Dev-mode listeners are on fixed loopback ports; tests use only the
-	// admin socket, so give each run its own config with ports off.
+	// Dev-mode listeners are on fixed loopback ports; tests take any free
+	// loopback port instead.
 	cfg := filepath.Join(dataDir, "config.json")
 	if _, err := os.Stat(cfg); err != nil {
 		os.MkdirAll(dataDir, 0o700)
-		os.WriteFile(cfg, []byte(`{"xmpp": {"c2s": "", "c2s_tls": ""}, "console": {"listen": ""}}`), 0o600)
+		os.WriteFile(cfg, []byte(`{"xmpp": {"c2s": "127.0.0.1:0", "c2s_tls": "127.0.0.1:0"}, "console": {"listen": "127.0.0.1:0"}}`), 0o600)
 	}
 	b.cmd = exec.Command(boxdBin, append([]string{"-dev", "-data", dataDir}, extra...)...)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
@@ -222,7 +222,6 @@ func TestUpdateJourney(t *testing.T) {
 	b.stop(t)
 	// Next start is the trial boot; healthy, so it commits.
 	startBoxd(t, dir)
-	out, _, _ = ctl(t, "", "-data", dir, "update", "status")
 	var st struct {
 		Slots struct {
 			Active, Booted, Trial string
@@ -230,8 +229,15 @@ func TestUpdateJourney(t *testing.T) {
 		Floor   uint64
 		Running struct{ Version string }
 	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		t.Fatalf("update status: %v\n%s", err, out)
+	for i := 0; ; i++ {
+		out, _, _ = ctl(t, "", "-data", dir, "update", "status")
+		if err := json.Unmarshal([]byte(out), &st); err != nil {
+			t.Fatalf("update status: %v\n%s", err, out)
+		}
+		if st.Slots.Trial == "" || i > 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the health check runs after boot
 	}
 	if st.Slots.Active != "B" || st.Slots.Booted != "B" || st.Slots.Trial != "" || st.Floor != 2 || st.Running.Version != "2.0.0" {
 		t.Fatalf("after the trial boot the update is not committed:\n%s", out)
