@@ -243,3 +243,31 @@ func TestUpdateJourney(t *testing.T) {
 		t.Fatalf("after the trial boot the update is not committed:\n%s", out)
 	}
 }
+
+func TestUserCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	startBoxd(t, dir)
+	if out, e, rc := ctl(t, "s3cret-pass\n", "-data", dir, "user", "add", "alice@localhost"); rc != 0 {
+		t.Fatalf("add: %s %s", out, e)
+	}
+	if _, e, rc := ctl(t, "again\n", "-data", dir, "user", "add", "alice@localhost"); rc == 0 {
+		t.Fatalf("duplicate add accepted: %s", e)
+	}
+	if _, e, rc := ctl(t, "", "-data", dir, "user", "add", "bob@localhost"); rc == 0 || !strings.Contains(e, "empty password") {
+		t.Fatalf("empty password: %s", e)
+	}
+	ctl(t, "pw-bob-123\n", "-data", dir, "user", "add", "bob@localhost")
+	out, _, _ := ctl(t, "", "-data", dir, "user", "list")
+	if out != "alice@localhost\nbob@localhost\n" {
+		t.Fatalf("list: %q", out)
+	}
+	if _, e, rc := ctl(t, "new-pass-456\n", "-data", dir, "user", "passwd", "alice@localhost"); rc != 0 {
+		t.Fatalf("passwd: %s", e)
+	}
+	if _, e, rc := ctl(t, "", "-data", dir, "user", "del", "bob@localhost"); rc != 0 {
+		t.Fatalf("del: %s", e)
+	}
+	if out, _, _ := ctl(t, "", "-data", dir, "user", "list"); out != "alice@localhost\n" {
+		t.Fatalf("list after del: %q", out)
+	}
+}

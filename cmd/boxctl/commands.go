@@ -109,14 +109,14 @@ func (c *cli) user(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "list":
-		var users []struct {
-			JID string `json:"jid"`
+		var list struct {
+			Users []string `json:"users"`
 		}
-		if err := c.c.Do(ctx, "GET", "/v1/xmpp/users", nil, &users); err != nil {
+		if err := c.c.Do(ctx, "GET", "/v1/xmpp/users", nil, &list); err != nil {
 			return err
 		}
-		for _, u := range users {
-			fmt.Fprintln(c.stdout, u.JID)
+		for _, u := range list.Users {
+			fmt.Fprintln(c.stdout, u)
 		}
 		return nil
 	case "add", "passwd":

@@ -113,7 +113,7 @@ func (c *cli) readSecret(what string) (string, error) {
 		}
 	}
 	line, err := bufio.NewReader(c.stdin).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("reading %s from stdin: %w", what, err)
 	}
 	line = strings.TrimRight(line, "\r\n")
