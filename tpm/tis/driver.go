@@ -126,9 +126,7 @@ func (t *TPM) transmit(cmd []byte) ([]byte, error) {
 	}
 	resp, err := t.exchange(cmd)
 	if err != nil {
-		// Best effort: a TPM that no longer answers must not hide the
-		// original error.
-		_ = t.regs.Write8(t.loc, regSts, stsReady)
+		t.abort()
 		return nil, err
 	}
 	return resp, nil
@@ -155,4 +153,13 @@ func (t *TPM) exchange(cmd []byte) ([]byte, error) {
 		return nil, fmt.Errorf("tis: write commandReady after response: %w", err)
 	}
 	return resp, nil
+}
+
+// abort drops a command in flight with commandReady, if the locality is
+// still ours (writes at another locality are ignored anyway). Best effort:
+// a TPM that no longer answers must not hide the original error.
+func (t *TPM) abort() {
+	if acc, err := t.regs.Read8(t.loc, regAccess); err == nil && accessHeld(acc) {
+		_ = t.regs.Write8(t.loc, regSts, stsReady)
+	}
 }

@@ -276,3 +276,65 @@ func TestMalformedCommand(t *testing.T) {
 		t.Errorf("%d malformed commands reached the TPM", n)
 	}
 }
+
+func TestLocalityLostMidCommand(t *testing.T) {
+	r := newRig(t, tistest.Knobs{DropLocality: true}, -1)
+	_, err := tpm2.GetRandom{BytesRequested: 8}.Execute(r.tpm)
+	if !errors.Is(err, tis.ErrProtocol) || !strings.Contains(err.Error(), "locality 0 lost") {
+		t.Fatalf("error %v, want ErrProtocol about the lost locality", err)
+	}
+	if s := r.clock.Slept(); s > time.Millisecond {
+		t.Errorf("waited %v for a locality that was gone", s)
+	}
+	exercise(t, r.tpm) // requests the locality again
+	r.checkClean(t)
+}
+
+func TestBadResponses(t *testing.T) {
+	getRandomCmd := []byte{0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 8}
+	for _, tc := range []struct {
+		name string
+		resp []byte
+		want string
+	}{
+		{"shorter than announced", []byte{0x80, 0x01, 0, 0, 0, 20, 0, 0, 0, 0, 1, 2}, "no more data after 2 bytes"},
+		{"longer than announced", []byte{0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0, 1, 2}, "data beyond the 10 announced"},
+		{"size below header", []byte{0x80, 0x01, 0, 0, 0, 4, 0, 0, 0, 0}, "announces 4 bytes"},
+		{"size huge", []byte{0x80, 0x01, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, "announces 4294967295 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tistest.NewModel(tistest.Knobs{Burst: 5}, func([]byte) ([]byte, error) { return tc.resp, nil })
+			tpm, err := tis.New(m, nil, tis.Config{Clock: tistest.NewClock()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tpm.Send(getRandomCmd)
+			if !errors.Is(err, tis.ErrProtocol) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want ErrProtocol saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// floating is a bus with nothing on it: every read returns all-ones.
+type floating struct{}
+
+func (floating) Read8(int, int) (uint8, error)   { return 0xFF, nil }
+func (floating) Read32(int, int) (uint32, error) { return 0xFFFFFFFF, nil }
+func (floating) Write8(int, int, uint8) error    { return nil }
+func (floating) Write32(int, int, uint32) error  { return nil }
+
+func TestNothingAnswers(t *testing.T) {
+	if _, err := tis.New(floating{}, nil, tis.Config{}); !errors.Is(err, tis.ErrNoDevice) {
+		t.Errorf("floating bus: %v, want ErrNoDevice", err)
+	}
+	m := tistest.NewModel(tistest.Knobs{}, nil)
+	spi := tistest.NewSPIDevice(m)
+	spi.WaitForever = true
+	if _, err := tis.New(tis.NewSPI(spi), nil, tis.Config{}); !errors.Is(err, tis.ErrNoDevice) {
+		t.Errorf("SPI flow control never released: %v, want ErrNoDevice", err)
+	}
+	if _, err := tis.New(m, nil, tis.Config{Locality: 5}); err == nil {
+		t.Error("locality 5 accepted")
+	}
+}

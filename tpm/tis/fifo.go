@@ -36,6 +36,19 @@ func (t *TPM) requestLocality() error {
 	return nil
 }
 
+// checkLocality explains an all-ones STS: if the locality is gone, waiting
+// longer cannot help.
+func (t *TPM) checkLocality() error {
+	acc, err := t.regs.Read8(t.loc, regAccess)
+	if err != nil {
+		return fmt.Errorf("tis: read ACCESS: %w", err)
+	}
+	if !accessHeld(acc) {
+		return fmt.Errorf("%w: locality %d lost (ACCESS=%#02x)", ErrProtocol, t.loc, acc)
+	}
+	return nil
+}
+
 // ready brings the FIFO to the Ready state. From Completion or Reception a
 // TPM may first go Idle and need commandReady written again, so it is
 // rewritten on every poll; in Ready it is a no-op.
@@ -67,7 +80,13 @@ func (t *TPM) waitSts(mask, want uint32, timeout time.Duration, what string) (ui
 	err := t.poll(timeout, func() (bool, error) {
 		var err error
 		sts, err = t.regs.Read32(t.loc, regSts)
-		return err == nil && sts != stsAllOnes && sts&mask == want, err
+		if err != nil {
+			return false, err
+		}
+		if sts == stsAllOnes {
+			return false, t.checkLocality()
+		}
+		return sts&mask == want, nil
 	})
 	if err != nil {
 		return sts, fmt.Errorf("tis: waiting for %s (STS=%#08x): %w", what, sts, err)

@@ -55,6 +55,7 @@ type Knobs struct {
 	AbortAfter      int  // the TPM drops the next command after this many bytes (one-shot, 0: never)
 	NeedStartup     bool // power-on state: TPM_RC_INITIALIZE until TPM2_Startup
 	Leftover        bool // power-on with a half-written command in the FIFO (a crashed previous owner)
+	DropLocality    bool // the locality is taken away at the next tpmGo (one-shot)
 }
 
 type fifoState int
@@ -99,6 +100,7 @@ type Model struct {
 	zeroBurst  int
 	invalidSts int
 	abortAt    int
+	budget     int // FIFO bytes allowed by the last burstCount read
 
 	needStartup bool
 	violations  []string
@@ -407,6 +409,7 @@ func (m *Model) stsRead() uint32 {
 		m.zeroBurst--
 		burst = 0
 	}
+	m.budget = burst
 	return v | uint32(burst)<<8
 }
 
@@ -431,6 +434,10 @@ func (m *Model) stsWrite(loc int, v uint8) {
 	if v&stGo != 0 {
 		if m.st == reception && !m.expecting() {
 			m.execute()
+			if m.k.DropLocality {
+				m.k.DropLocality = false
+				m.active = -1
+			}
 		} else {
 			m.violate("tpmGo in state %v (command %d bytes)", m.st, len(m.cmd))
 		}
@@ -447,6 +454,10 @@ func (m *Model) toIdle() {
 }
 
 func (m *Model) fifoAccessed() {
+	if m.budget <= 0 {
+		m.violate("DATA_FIFO access beyond the reported burstCount")
+	}
+	m.budget--
 	m.zeroBurst = m.k.BurstZeroReads
 	m.invalidSts = m.k.StsInvalidReads
 }
