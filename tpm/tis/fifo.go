@@ -94,20 +94,22 @@ func (t *TPM) waitSts(mask, want uint32, timeout time.Duration, what string) (ui
 	return sts, nil
 }
 
-// burst waits for a valid STS with a non-zero burstCount and returns it;
-// burstCount is re-read before every chunk because it changes as the TPM
-// drains or fills its FIFO.
+// burst waits for a non-zero burstCount and returns it; it is re-read
+// before every chunk because it changes as the TPM drains or fills its
+// FIFO. stsValid is not required: it qualifies Expect and dataAvail only,
+// and qemu's tpm-tis reports Ready without it.
 func (t *TPM) burst() (int, error) {
-	sts, err := t.waitSts(stsValid, stsValid, t.to.A, "stsValid")
-	if err != nil {
-		return 0, err
-	}
-	if n := burstCount(sts); n > 0 {
-		return n, nil
-	}
-	err = t.poll(t.to.A, func() (bool, error) {
+	var sts uint32
+	err := t.poll(t.to.A, func() (bool, error) {
+		var err error
 		sts, err = t.regs.Read32(t.loc, regSts)
-		return err == nil && sts != stsAllOnes && sts&stsValid != 0 && burstCount(sts) > 0, err
+		if err != nil {
+			return false, err
+		}
+		if sts == stsAllOnes {
+			return false, t.checkLocality()
+		}
+		return burstCount(sts) > 0, nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("tis: burstCount stays 0 (STS=%#08x): %w", sts, err)

@@ -397,11 +397,14 @@ func (m *Model) stsRead() uint32 {
 		}
 		burst = len(m.resp) - m.rpos
 	}
-	if m.invalidSts > 0 {
+	switch {
+	case m.st == ready:
+		// Like qemu's tpm-tis: Ready shows commandReady without stsValid.
+	case m.invalidSts > 0:
 		// Not settled yet: Expect and dataAvail must not be trusted.
 		m.invalidSts--
 		v ^= stExpect | stDataAvail
-	} else {
+	default:
 		v |= stValid
 	}
 	burst = min(burst, m.k.Burst)
