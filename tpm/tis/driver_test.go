@@ -125,6 +125,9 @@ func TestCommandsThroughTheFIFO(t *testing.T) {
 			if tc.spiWait > 0 && r.spi.WaitPolls() < r.spi.Frames()*tc.spiWait {
 				t.Errorf("%d wait-state polls for %d frames of %d wait states", r.spi.WaitPolls(), r.spi.Frames(), tc.spiWait)
 			}
+			if tc.k == (tistest.Knobs{}) && r.clock.Slept() != 0 {
+				t.Errorf("slept %v although the TPM never made the driver wait", r.clock.Slept())
+			}
 			if tc.k.Leftover && r.model.Aborts() != 1 {
 				t.Errorf("leftover command: %d aborts, want 1", r.model.Aborts())
 			}
