@@ -106,6 +106,7 @@ func TestCommandsThroughTheFIFO(t *testing.T) {
 		{"direct", tistest.Knobs{}, -1},
 		{"locality held by firmware", tistest.Knobs{LocalityHeld: true}, -1},
 		{"slow locality grant", tistest.Knobs{GrantDelay: 7}, -1},
+		{"ACCESS not valid yet after reset", tistest.Knobs{AccessInvalid: 4}, -1},
 		{"burst 1", tistest.Knobs{Burst: 1}, -1},
 		{"burst 3, burstCount 0 and stsValid late", tistest.Knobs{Burst: 3, BurstZeroReads: 2, StsInvalidReads: 2}, -1},
 		{"slow commandReady", tistest.Knobs{ReadyDelay: 5}, -1},

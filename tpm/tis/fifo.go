@@ -12,6 +12,11 @@ func accessHeld(acc uint8) bool {
 	return acc&(accessValid|accessReserved|accessActive) == accessValid|accessActive
 }
 
+// accessValid8 reports tpmRegValidSts on a TPM that is actually there.
+func accessValid8(acc uint8) bool {
+	return acc&(accessValid|accessReserved) == accessValid
+}
+
 // requestLocality makes t.loc the active locality. Firmware often leaves
 // locality 0 held; then no request is written. Checked before every command
 // because STS and DATA_FIFO read all-ones (and ignore writes) otherwise.
@@ -22,6 +27,20 @@ func (t *TPM) requestLocality() error {
 	}
 	if accessHeld(acc) {
 		return nil
+	}
+	if !accessValid8(acc) {
+		// Right after reset ACCESS is not valid yet, and writes to it
+		// may be lost.
+		err = t.poll(t.to.A, func() (bool, error) {
+			acc, err = t.regs.Read8(t.loc, regAccess)
+			return err == nil && accessValid8(acc), err
+		})
+		if err != nil {
+			return fmt.Errorf("tis: ACCESS never valid (ACCESS=%#02x): %w", acc, err)
+		}
+		if accessHeld(acc) {
+			return nil
+		}
 	}
 	if err := t.regs.Write8(t.loc, regAccess, accessRequest); err != nil {
 		return fmt.Errorf("tis: request locality %d: %w", t.loc, err)

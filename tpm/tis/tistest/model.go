@@ -43,6 +43,7 @@ type Backend func(cmd []byte) ([]byte, error)
 // value is a well-behaved TPM whose locality 0 is not yet held.
 type Knobs struct {
 	LocalityHeld    bool // firmware left locality 0 active
+	AccessInvalid   int  // ACCESS reads without tpmRegValidSts after power-on (writes are lost meanwhile)
 	GrantDelay      int  // ACCESS reads after requestUse before the grant
 	NeverGrant      bool // requestUse is never granted
 	Burst           int  // largest burstCount reported (0 means 64)
@@ -307,6 +308,10 @@ func (m *Model) Write32(loc, off int, v uint32) error {
 }
 
 func (m *Model) accessRead(loc int) uint8 {
+	if m.k.AccessInvalid > 0 {
+		m.k.AccessInvalid--
+		return 0
+	}
 	if m.grantIn >= 0 && m.active == -1 {
 		if m.grantIn == 0 {
 			m.grant()
@@ -342,6 +347,10 @@ func (m *Model) grant() {
 }
 
 func (m *Model) accessWrite(loc int, v uint8) {
+	if m.k.AccessInvalid > 0 {
+		m.violate("ACCESS write %#02x before tpmRegValidSts", v)
+		return
+	}
 	if v&accRequest != 0 && m.active != loc {
 		m.requested[loc] = true
 		if m.active == -1 && !m.k.NeverGrant {
