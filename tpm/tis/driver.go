@@ -34,6 +34,15 @@ type TPM struct {
 	to     Timeouts
 	closed bool
 	didVID uint32
+	stats  Stats
+}
+
+// Stats counts what the driver did, for the health report and tests.
+type Stats struct {
+	Commands int // commands sent to the TPM, retries and Startup included
+	Retries  int // TPM_RC_RETRY answers that were retried
+	Startups int // TPM2_Startup(CLEAR) sent after TPM_RC_INITIALIZE
+	Failures int // commands that failed in the FIFO protocol (timeout, protocol error)
 }
 
 // New checks that a TIS TPM answers on regs (DID_VID) and returns a driver
@@ -76,7 +85,7 @@ func (t *TPM) Send(cmd []byte) ([]byte, error) {
 	if t.closed {
 		return nil, ErrClosed
 	}
-	resp, err := t.transmit(cmd)
+	resp, err := t.transmitRetry(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +95,27 @@ func (t *TPM) Send(cmd []byte) ([]byte, error) {
 	if err := t.startup(); err != nil {
 		return nil, err
 	}
-	return t.transmit(cmd)
+	return t.transmitRetry(cmd)
+}
+
+// transmitRetry runs cmd, repeating it while the TPM answers TPM_RC_RETRY;
+// after that it returns the TPM's last answer, a TPM_RC_RETRY response.
+func (t *TPM) transmitRetry(cmd []byte) ([]byte, error) {
+	for delay := retryFirst; ; delay *= 2 {
+		resp, err := t.transmit(cmd)
+		if err != nil || responseCode(resp) != rcRetry || delay > retryMax {
+			return resp, err
+		}
+		t.stats.Retries++
+		t.clk.Sleep(delay)
+	}
+}
+
+// Stats returns the driver's counters.
+func (t *TPM) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
 }
 
 // Close relinquishes the locality and releases the backend.
@@ -118,14 +147,18 @@ func (t *TPM) transmit(cmd []byte) ([]byte, error) {
 	if len(cmd) < headerSize || int(binary.BigEndian.Uint32(cmd[2:6])) != len(cmd) {
 		return nil, fmt.Errorf("tis: malformed command: %d bytes", len(cmd))
 	}
+	t.stats.Commands++
 	if err := t.requestLocality(); err != nil {
+		t.stats.Failures++
 		return nil, err
 	}
 	if err := t.ready(); err != nil {
+		t.stats.Failures++
 		return nil, err
 	}
 	resp, err := t.exchange(cmd)
 	if err != nil {
+		t.stats.Failures++
 		t.abort()
 		return nil, err
 	}

@@ -242,6 +242,9 @@ func TestStartupAfterPowerOn(t *testing.T) {
 	if n := r.model.Startups(); n != 1 {
 		t.Errorf("%d TPM2_Startup commands, want 1", n)
 	}
+	if s := r.tpm.Stats(); s.Startups != 1 || s.Failures != 0 {
+		t.Errorf("driver stats %+v", s)
+	}
 	r.checkClean(t)
 }
 
@@ -340,5 +343,34 @@ func TestNothingAnswers(t *testing.T) {
 	}
 	if _, err := tis.New(m, nil, tis.Config{Locality: 5}); err == nil {
 		t.Error("locality 5 accepted")
+	}
+}
+
+func TestBusyTPMIsRetried(t *testing.T) {
+	r := newRig(t, tistest.Knobs{Busy: 3}, -1)
+	getRandom(t, r.tpm, 8)
+	if got, want := r.clock.Slept(), (20+40+80)*time.Millisecond; got != want {
+		t.Errorf("slept %v between retries, want %v", got, want)
+	}
+	if n := r.model.Commands(); n != 4 {
+		t.Errorf("%d commands reached the TPM, want 4", n)
+	}
+	if s := r.tpm.Stats(); s != (tis.Stats{Commands: 4, Retries: 3}) {
+		t.Errorf("driver stats %+v", s)
+	}
+
+	// A TPM that stays busy: the caller gets TPM_RC_RETRY after 20 ms
+	// doubling while under 2 s (8 tries, 2.54 s asleep), as from Linux.
+	r.model.SetKnobs(tistest.Knobs{Busy: 1000})
+	before, cmds := r.clock.Slept(), r.model.Commands()
+	_, err := tpm2.GetRandom{BytesRequested: 8}.Execute(r.tpm)
+	if !errors.Is(err, tpm2.TPMRCRetry) {
+		t.Fatalf("error %v, want TPM_RC_RETRY", err)
+	}
+	if got := r.clock.Slept() - before; got != 2540*time.Millisecond {
+		t.Errorf("retried for %v, want 2.54s", got)
+	}
+	if n := r.model.Commands() - cmds; n != 8 {
+		t.Errorf("%d tries, want 8", n)
 	}
 }

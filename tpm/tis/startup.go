@@ -3,11 +3,24 @@ package tis
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 )
 
 // rcInitialize is TPM_RC_INITIALIZE: the TPM is not started since power-on.
 // On a PC the firmware sends TPM2_Startup; a Pi has no such firmware.
 const rcInitialize = 0x100
+
+// rcRetry is TPM_RC_RETRY: the TPM was busy, send the command again. The
+// Linux driver retries it for the caller (swtpm behind qemu returns it to
+// a TPM2_Load now and then); with no kernel driver, this one must.
+const rcRetry = 0x922
+
+// Retry pacing as in Linux's tpm_transmit_cmd: sleep 20 ms, doubling,
+// until a delay would exceed 2 s.
+const (
+	retryFirst = 20 * time.Millisecond
+	retryMax   = 2 * time.Second
+)
 
 func commandCode(cmd []byte) uint32 {
 	if len(cmd) < headerSize {
@@ -32,6 +45,7 @@ func (t *TPM) startup() error {
 		0x00, 0x00, 0x01, 0x44, // TPM_CC_Startup
 		0x00, 0x00, // TPM_SU_CLEAR
 	}
+	t.stats.Startups++
 	resp, err := t.transmit(cmd)
 	if err != nil {
 		return fmt.Errorf("tis: TPM2_Startup: %w", err)

@@ -55,6 +55,7 @@ type Knobs struct {
 	NeverComplete   bool // execution never finishes
 	AbortAfter      int  // the TPM drops the next command after this many bytes (one-shot, 0: never)
 	NeedStartup     bool // power-on state: TPM_RC_INITIALIZE until TPM2_Startup
+	Busy            int  // answer the next commands TPM_RC_RETRY, this many of them
 	Leftover        bool // power-on with a half-written command in the FIFO (a crashed previous owner)
 	DropLocality    bool // the locality is taken away at the next tpmGo (one-shot)
 }
@@ -531,6 +532,9 @@ func (m *Model) execute() {
 		m.resp = respHeader(0)
 	case m.needStartup:
 		m.resp = respHeader(0x100) // TPM_RC_INITIALIZE
+	case m.k.Busy > 0:
+		m.k.Busy--
+		m.resp = respHeader(0x922) // TPM_RC_RETRY
 	default:
 		resp, err := m.backend(m.cmd)
 		if err != nil {
