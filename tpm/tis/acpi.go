@@ -46,7 +46,7 @@ func ParseACPITable(b []byte) (ACPITable, error) {
 		sum += c
 	}
 	if sum != 0 {
-		return ACPITable{}, fmt.Errorf("tis: ACPI TPM2 table: checksum off by %#02x", sum)
+		return ACPITable{}, fmt.Errorf("tis: ACPI TPM2 table: checksum off by %#04x", sum)
 	}
 	return ACPITable{
 		Revision:      b[8],

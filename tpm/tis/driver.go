@@ -63,7 +63,7 @@ func New(regs Regs, closer io.Closer, cfg Config) (*TPM, error) {
 		return nil, fmt.Errorf("tis: read DID_VID: %w", err)
 	}
 	if did == 0 || did == 0xFFFFFFFF {
-		return nil, fmt.Errorf("%w: DID_VID reads %#08x", ErrNoDevice, did)
+		return nil, fmt.Errorf("%w: DID_VID reads %#010x", ErrNoDevice, did)
 	}
 	t.didVID = did
 	return t, nil

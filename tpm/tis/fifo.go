@@ -36,7 +36,7 @@ func (t *TPM) requestLocality() error {
 			return err == nil && accessValid8(acc), err
 		})
 		if err != nil {
-			return fmt.Errorf("tis: ACCESS never valid (ACCESS=%#02x): %w", acc, err)
+			return fmt.Errorf("tis: ACCESS never valid (ACCESS=%#04x): %w", acc, err)
 		}
 		if accessHeld(acc) {
 			return nil
@@ -50,7 +50,7 @@ func (t *TPM) requestLocality() error {
 		return err == nil && accessHeld(acc), err
 	})
 	if err != nil {
-		return fmt.Errorf("tis: locality %d not granted (ACCESS=%#02x): %w", t.loc, acc, err)
+		return fmt.Errorf("tis: locality %d not granted (ACCESS=%#04x): %w", t.loc, acc, err)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (t *TPM) checkLocality() error {
 		return fmt.Errorf("tis: read ACCESS: %w", err)
 	}
 	if !accessHeld(acc) {
-		return fmt.Errorf("%w: locality %d lost (ACCESS=%#02x)", ErrProtocol, t.loc, acc)
+		return fmt.Errorf("%w: locality %d lost (ACCESS=%#04x)", ErrProtocol, t.loc, acc)
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func (t *TPM) ready() error {
 		return err == nil && sts != stsAllOnes && sts&stsReady != 0, err
 	})
 	if err != nil {
-		return fmt.Errorf("tis: TPM not ready for a command (STS=%#08x): %w", sts, err)
+		return fmt.Errorf("tis: TPM not ready for a command (STS=%#010x): %w", sts, err)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func (t *TPM) waitSts(mask, want uint32, timeout time.Duration, what string) (ui
 		return sts&mask == want, nil
 	})
 	if err != nil {
-		return sts, fmt.Errorf("tis: waiting for %s (STS=%#08x): %w", what, sts, err)
+		return sts, fmt.Errorf("tis: waiting for %s (STS=%#010x): %w", what, sts, err)
 	}
 	return sts, nil
 }
@@ -131,7 +131,7 @@ func (t *TPM) burst() (int, error) {
 		return burstCount(sts) > 0, nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("tis: burstCount stays 0 (STS=%#08x): %w", sts, err)
+		return 0, fmt.Errorf("tis: burstCount stays 0 (STS=%#010x): %w", sts, err)
 	}
 	return burstCount(sts), nil
 }

@@ -42,7 +42,7 @@ func TestOpenSaysWhyNothingAnswers(t *testing.T) {
 		{"no ACPI table", "mmio", Options{KernelDevice: absent, ACPITable: absent}, ErrNoDevice, "no ACPI TPM2 table"},
 		{"CRB firmware TPM", "mmio", Options{KernelDevice: absent, ACPITable: file("crb", acpiTable(7, 0xFED40040))}, ErrNotTIS, "CRB"},
 		{"no /dev/mem", "mmio", Options{KernelDevice: absent, ACPITable: file("tis", acpiTable(6, 0)), DevMem: absent}, ErrNoDevice, "CONFIG_DEVMEM"},
-		{"TIS window reads zero", "mmio", Options{KernelDevice: absent, ACPITable: file("tis2", acpiTable(6, 0)), DevMem: mem}, ErrNoDevice, "DID_VID reads 0x000000"},
+		{"TIS window reads zero", "mmio", Options{KernelDevice: absent, ACPITable: file("tis2", acpiTable(6, 0)), DevMem: mem}, ErrNoDevice, "DID_VID reads 0x00000000"},
 		{"no SPI port", "spi", Options{KernelDevice: absent, SPIPort: "SPI9.9"}, ErrNoDevice, "SPI port SPI9.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

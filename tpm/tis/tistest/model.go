@@ -349,7 +349,7 @@ func (m *Model) grant() {
 
 func (m *Model) accessWrite(loc int, v uint8) {
 	if m.k.AccessInvalid > 0 {
-		m.violate("ACCESS write %#02x before tpmRegValidSts", v)
+		m.violate("ACCESS write %#04x before tpmRegValidSts", v)
 		return
 	}
 	if v&accRequest != 0 && m.active != loc {
@@ -365,7 +365,7 @@ func (m *Model) accessWrite(loc int, v uint8) {
 		}
 	}
 	if v&^(accRequest|accActive) != 0 {
-		m.violate("ACCESS write %#02x sets bits the driver should not use", v)
+		m.violate("ACCESS write %#04x sets bits the driver should not use", v)
 	}
 }
 
@@ -428,7 +428,7 @@ func (m *Model) stsRead() uint32 {
 
 func (m *Model) stsWrite(loc int, v uint8) {
 	if m.active != loc {
-		m.violate("STS write %#02x at inactive locality %d", v, loc)
+		m.violate("STS write %#04x at inactive locality %d", v, loc)
 		return
 	}
 	if v&stReady != 0 {
