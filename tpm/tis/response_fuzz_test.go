@@ -21,8 +21,8 @@ func FuzzResponse(f *testing.F) {
 		return append(b, extra...)
 	}
 	f.Add(hdr(12, 0, 0, 0), uint8(64))
-	f.Add(hdr(10, 0x922), uint8(3))  // TPM_RC_RETRY forever
-	f.Add(hdr(10, 0x100), uint8(1))  // TPM_RC_INITIALIZE forever
+	f.Add(hdr(10, 0x922), uint8(3))   // TPM_RC_RETRY forever
+	f.Add(hdr(10, 0x100), uint8(1))   // TPM_RC_INITIALIZE forever
 	f.Add(hdr(14, 0, 1, 2), uint8(5)) // shorter than announced
 	f.Add(hdr(10, 0, 1), uint8(7))    // longer than announced
 	f.Add([]byte{}, uint8(64))
