@@ -10,8 +10,9 @@ import (
 
 // Sizes of TPM 2.0 command and response buffers the driver accepts.
 const (
-	headerSize  = 10
-	maxResponse = 8192
+	headerSize    = 10
+	maxResponse   = 8192
+	responseTries = 3 // reads of one response before giving up (Linux: 3)
 )
 
 // Config tunes a TPM driver; the zero value is the production setting.
@@ -43,6 +44,8 @@ type Stats struct {
 	Retries  int // TPM_RC_RETRY answers that were retried
 	Startups int // TPM2_Startup(CLEAR) sent after TPM_RC_INITIALIZE
 	Failures int // commands that failed in the FIFO protocol (timeout, protocol error)
+
+	ResponseRetries int // responses read again with responseRetry after a framing error
 }
 
 // New checks that a TIS TPM answers on regs (DID_VID) and returns a driver
@@ -178,6 +181,18 @@ func (t *TPM) exchange(cmd []byte) ([]byte, error) {
 		return nil, err
 	}
 	resp, err := t.readResponse()
+	for try := 1; err != nil && errors.Is(err, ErrProtocol) && try < responseTries; try++ {
+		// A byte lost or doubled on the bus (SPI) garbles the framing;
+		// responseRetry makes the TPM send the response again.
+		t.stats.ResponseRetries++
+		if err := t.regs.Write8(t.loc, regSts, stsRetry); err != nil {
+			return nil, fmt.Errorf("tis: write responseRetry: %w", err)
+		}
+		if _, err := t.waitSts(stsValid|stsDataAvail, stsValid|stsDataAvail, t.to.C, "response after responseRetry"); err != nil {
+			return nil, err
+		}
+		resp, err = t.readResponse()
+	}
 	if err != nil {
 		return nil, err
 	}

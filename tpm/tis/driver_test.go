@@ -287,8 +287,8 @@ func TestMalformedCommand(t *testing.T) {
 func TestLocalityLostMidCommand(t *testing.T) {
 	r := newRig(t, tistest.Knobs{DropLocality: true}, -1)
 	_, err := tpm2.GetRandom{BytesRequested: 8}.Execute(r.tpm)
-	if !errors.Is(err, tis.ErrProtocol) || !strings.Contains(err.Error(), "locality 0 lost") {
-		t.Fatalf("error %v, want ErrProtocol about the lost locality", err)
+	if !errors.Is(err, tis.ErrLocalityLost) || !strings.Contains(err.Error(), "locality 0") {
+		t.Fatalf("error %v, want ErrLocalityLost for locality 0", err)
 	}
 	if s := r.clock.Slept(); s > time.Millisecond {
 		t.Errorf("waited %v for a locality that was gone", s)
@@ -372,5 +372,21 @@ func TestBusyTPMIsRetried(t *testing.T) {
 	}
 	if n := r.model.Commands() - cmds; n != 8 {
 		t.Errorf("%d tries, want 8", n)
+	}
+}
+
+func TestLostResponseByteIsReadAgain(t *testing.T) {
+	for _, at := range []int{3, 10, 20} { // in the size field, the code, the data
+		t.Run(fmt.Sprint(at), func(t *testing.T) {
+			r := newRig(t, tistest.Knobs{DropByte: at, Burst: 8}, 1)
+			getRandom(t, r.tpm, 32)
+			if n := r.model.ResponseRetries(); n != 1 {
+				t.Errorf("%d responseRetry writes, want 1", n)
+			}
+			if s := r.tpm.Stats(); s.ResponseRetries != 1 || s.Failures != 0 {
+				t.Errorf("driver stats %+v", s)
+			}
+			r.checkClean(t)
+		})
 	}
 }

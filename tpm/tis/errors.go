@@ -17,6 +17,9 @@ var (
 	// ErrProtocol means the TPM broke the FIFO protocol (Expect dropped
 	// early, more response data than announced, a bad response header).
 	ErrProtocol = errors.New("tis: protocol error")
+	// ErrLocalityLost means the TPM took the locality away mid-command
+	// (STS reads all-ones and ACCESS no longer shows it active).
+	ErrLocalityLost = errors.New("tis: locality lost")
 	// ErrClosed is returned by Send after Close.
 	ErrClosed = errors.New("tis: closed")
 )

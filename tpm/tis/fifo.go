@@ -63,7 +63,7 @@ func (t *TPM) checkLocality() error {
 		return fmt.Errorf("tis: read ACCESS: %w", err)
 	}
 	if !accessHeld(acc) {
-		return fmt.Errorf("%w: locality %d lost (ACCESS=%#04x)", ErrProtocol, t.loc, acc)
+		return fmt.Errorf("%w: locality %d (ACCESS=%#04x)", ErrLocalityLost, t.loc, acc)
 	}
 	return nil
 }

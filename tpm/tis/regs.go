@@ -46,6 +46,7 @@ const (
 	stsGo        = 0x20 // tpmGo
 	stsDataAvail = 0x10
 	stsExpect    = 0x08
+	stsRetry     = 0x02 // responseRetry: rewind the response for another read
 
 	stsAllOnes = 0xFFFFFFFF // what STS reads while the locality is not active
 )

@@ -56,6 +56,7 @@ type Knobs struct {
 	AbortAfter      int  // the TPM drops the next command after this many bytes (one-shot, 0: never)
 	NeedStartup     bool // power-on state: TPM_RC_INITIALIZE until TPM2_Startup
 	Busy            int  // answer the next commands TPM_RC_RETRY, this many of them
+	DropByte        int  // lose response byte at this index once, as a noisy bus would (0: never)
 	Leftover        bool // power-on with a half-written command in the FIFO (a crashed previous owner)
 	DropLocality    bool // the locality is taken away at the next tpmGo (one-shot)
 }
@@ -110,6 +111,7 @@ type Model struct {
 	commands    int
 	startups    int
 	aborts      int
+	retries     int
 }
 
 // NewModel returns a model in power-on state according to k.
@@ -164,6 +166,9 @@ func (m *Model) Startups() int { m.mu.Lock(); defer m.mu.Unlock(); return m.star
 // Aborts counts commands the TPM dropped (commandReady during reception or
 // execution, or the AbortAfter knob).
 func (m *Model) Aborts() int { m.mu.Lock(); defer m.mu.Unlock(); return m.aborts }
+
+// ResponseRetries counts responseRetry writes in Completion.
+func (m *Model) ResponseRetries() int { m.mu.Lock(); defer m.mu.Unlock(); return m.retries }
 
 // ActiveLocality is the active locality, -1 for none.
 func (m *Model) ActiveLocality() int { m.mu.Lock(); defer m.mu.Unlock(); return m.active }
@@ -457,6 +462,7 @@ func (m *Model) stsWrite(loc int, v uint8) {
 	}
 	if v&stRetry != 0 && m.st == completion {
 		m.rpos = 0
+		m.retries++
 	}
 }
 
@@ -511,6 +517,10 @@ func (m *Model) fifoRead(loc int) uint8 {
 	if m.st != completion || m.rpos >= len(m.resp) {
 		m.violate("DATA_FIFO read without data (state %v)", m.st)
 		return 0xFF
+	}
+	if m.k.DropByte > 0 && m.rpos == m.k.DropByte && m.rpos+1 < len(m.resp) {
+		m.k.DropByte = 0
+		m.rpos++
 	}
 	b := m.resp[m.rpos]
 	m.rpos++
