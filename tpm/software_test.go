@@ -149,3 +149,19 @@ func TestSoftwareLockIsPerProcess(t *testing.T) {
 		t.Fatalf("Unseal after restart = %x, %v", got, err)
 	}
 }
+
+func BenchmarkSoftwareUnseal(b *testing.B) {
+	s, err := tpm.NewSoftware(b.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	blob, err := s.Seal(tpmtest.Secret(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Unseal(blob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
