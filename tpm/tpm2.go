@@ -31,6 +31,10 @@ const (
 // point is only that the PCR no longer holds its boot value.
 var lockEvent = sha256.Sum256([]byte("ChatSecure Box: database key unsealed; sealed key locked until reboot"))
 
+// lockedFromZero is the lock PCR's value after one Lock from its reset value
+// (all zeros): how a fresh process recognises "locked for this boot".
+var lockedFromZero = sha256.Sum256(append(make([]byte, sha256.Size), lockEvent[:]...))
+
 // TPM2Options configure NewTPM2.
 type TPM2Options struct {
 	// LockPCR is the SHA-256 PCR the key is sealed to and that Lock extends
@@ -166,10 +170,13 @@ func (s *TPM2) LastUnseal() time.Duration {
 // Seal stores secret in a new persistent sealed object bound to the lock
 // PCR's boot value and returns the blob naming it.
 //
-// The policy names the PCR's reset value (all zeros: PCRs 8–15 start there
-// and nothing but boxd extends the lock PCR), not whatever it holds now, so
-// sealing still works after Lock: a factory reset or a recovery re-seal on
-// this boot makes a key that the next boot opens.
+// The boot value is the PCR's current value, unless the PCR is locked for
+// this boot: a PCR that went from all zeros through one Lock (boxd locked,
+// then the recovery code re-seals in the same boot, or boxd was restarted)
+// is sealed to all zeros, its value after the next reboot. A PCR locked on
+// top of some other value cannot be told apart from a boot value, so Seal
+// refuses after this sealer's own Lock rather than seal a key that would
+// never open again.
 func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 	if len(secret) != SecretSize {
 		return nil, fmt.Errorf("tpm: seal: secret is %d bytes, want %d", len(secret), SecretSize)
@@ -178,16 +185,27 @@ func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 	defer s.mu.Unlock()
 	pcr := uint8(s.opts.LockPCR)
 
+	value, err := s.readPCR(pcr)
+	if err != nil {
+		return nil, s.wrap("seal: read lock PCR", err, nil)
+	}
+	switch {
+	case bytes.Equal(value, lockedFromZero[:]):
+		s.log.Info("tpm: lock PCR is locked for this boot; sealing to its value after reboot", "pcr", pcr)
+		value = make([]byte, sha256.Size)
+	case s.locked:
+		return nil, fmt.Errorf("tpm: seal: PCR %d was locked on top of a non-zero value, its value after reboot is unknown; seal before Lock", pcr)
+	}
+	policy, err := pcrPolicy(pcr, value)
+	if err != nil {
+		return nil, fmt.Errorf("tpm: seal: %w", err)
+	}
+
 	srk, err := s.createSRK()
 	if err != nil {
 		return nil, s.wrap("seal: create SRK", err, nil)
 	}
 	defer s.flush(srk.handle)
-
-	policy, err := pcrPolicy(pcr, make([]byte, sha256.Size))
-	if err != nil {
-		return nil, fmt.Errorf("tpm: seal: %w", err)
-	}
 
 	create, err := tpm2.Create{
 		ParentHandle: tpm2.AuthHandle{
@@ -302,6 +320,9 @@ func (s *TPM2) Unseal(blob []byte) ([]byte, error) {
 			Auth:   sess,
 		},
 	}.Execute(s.tpm)
+	if errors.Is(err, tpm2.TPMRCPolicyFail) {
+		return nil, s.wrap(fmt.Sprintf("unseal: PCR %d no longer holds the value the key was sealed to (locked for this boot?)", b.pcr), err, ErrUnseal)
+	}
 	if err != nil {
 		return nil, s.wrap("unseal", err, ErrUnseal)
 	}
@@ -346,11 +367,22 @@ func (s *TPM2) Destroy(blob []byte) error {
 }
 
 // Lock extends the lock PCR so that no sealed key opens again until the
-// next boot, in this process or any other.
+// next boot, in this process or any other. Locking a PCR that is already
+// locked from zero (an earlier boxd on this boot) leaves it as it is, so it
+// stays recognisable for Seal and LockedThisBoot.
 func (s *TPM2) Lock() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := tpm2.PCRExtend{
+	value, err := s.readPCR(uint8(s.opts.LockPCR))
+	if err != nil {
+		return s.wrap(fmt.Sprintf("lock: read PCR %d", s.opts.LockPCR), err, nil)
+	}
+	if bytes.Equal(value, lockedFromZero[:]) {
+		s.locked = true
+		s.log.Info("tpm: already locked until reboot", "pcr", s.opts.LockPCR)
+		return nil
+	}
+	_, err = tpm2.PCRExtend{
 		PCRHandle: tpm2.AuthHandle{Handle: tpm2.TPMHandle(s.opts.LockPCR), Auth: tpm2.PasswordAuth(nil)},
 		Digests: tpm2.TPMLDigestValues{Digests: []tpm2.TPMTHA{
 			{HashAlg: tpm2.TPMAlgSHA256, Digest: lockEvent[:]},
@@ -362,6 +394,19 @@ func (s *TPM2) Lock() error {
 	s.locked = true
 	s.log.Info("tpm: locked until reboot", "pcr", s.opts.LockPCR)
 	return nil
+}
+
+// LockedThisBoot reports whether the lock PCR is locked for this boot (by
+// this sealer or an earlier process), so that boxd can tell "reboot to
+// unseal" apart from "TPM cleared or replaced: recovery code needed".
+func (s *TPM2) LockedThisBoot() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	value, err := s.readPCR(uint8(s.opts.LockPCR))
+	if err != nil {
+		return false, s.wrap("read lock PCR", err, nil)
+	}
+	return s.locked || bytes.Equal(value, lockedFromZero[:]), nil
 }
 
 // checkObject makes sure the persistent handle holds the very object the

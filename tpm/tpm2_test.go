@@ -154,8 +154,9 @@ func firstSession(t *testing.T, cmd []byte) (uint32, byte) {
 }
 
 // TestTPM2LockUntilReboot: after Lock, no sealer on this boot unseals (not
-// even a new one, as another process would make); after a reboot the same
-// blob opens again.
+// even a new one, as a restarted boxd would make); a key re-sealed after the
+// lock (recovery in the same boot) opens after the reboot, as does the old
+// one.
 func TestTPM2LockUntilReboot(t *testing.T) {
 	sim := tpmtest.NewSim(t)
 	s := newTPM2(t, sim)
@@ -164,38 +165,81 @@ func TestTPM2LockUntilReboot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
+	if locked, err := s.LockedThisBoot(); err != nil || locked {
+		t.Fatalf("LockedThisBoot before Lock = %v, %v", locked, err)
+	}
 	if err := s.Lock(); err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
 	if _, err := s.Unseal(blob); !errors.Is(err, tpm.ErrUnseal) {
 		t.Fatalf("Unseal after Lock: %v, want ErrUnseal", err)
 	}
-	other := newTPM2(t, sim)
+
+	other := newTPM2(t, sim) // a restarted boxd
 	if _, err := other.Unseal(blob); !errors.Is(err, tpm.ErrUnseal) {
 		t.Fatalf("another sealer's Unseal after Lock: %v, want ErrUnseal", err)
 	}
-	// Sealing after Lock (factory reset, recovery re-seal) binds to the
-	// PCR's boot value, so that blob opens after the reboot too.
-	late, err := s.Seal(secret)
+	if locked, err := other.LockedThisBoot(); err != nil || !locked {
+		t.Fatalf("another sealer's LockedThisBoot = %v, %v; want true", locked, err)
+	}
+	if err := other.Lock(); err != nil { // boxd locks again after its own start
+		t.Fatalf("second Lock: %v", err)
+	}
+	resecret := tpmtest.Secret(t)
+	reblob, err := other.Seal(resecret) // recovery re-seals in the locked boot
 	if err != nil {
 		t.Fatalf("Seal after Lock: %v", err)
 	}
-	if _, err := s.Unseal(late); !errors.Is(err, tpm.ErrUnseal) {
-		t.Fatalf("Unseal of a late blob on the locked boot: %v, want ErrUnseal", err)
+	if _, err := other.Unseal(reblob); !errors.Is(err, tpm.ErrUnseal) {
+		t.Fatalf("Unseal of a key sealed after Lock, same boot: %v, want ErrUnseal", err)
 	}
 
 	if err := sim.Reboot(); err != nil {
 		t.Fatalf("Reboot: %v", err)
 	}
-	got, err := newTPM2(t, sim).Unseal(blob)
+	after := newTPM2(t, sim)
+	if locked, err := after.LockedThisBoot(); err != nil || locked {
+		t.Fatalf("LockedThisBoot after reboot = %v, %v", locked, err)
+	}
+	for _, c := range []struct{ blob, want []byte }{{blob, secret}, {reblob, resecret}} {
+		got, err := after.Unseal(c.blob)
+		if err != nil {
+			t.Fatalf("Unseal after reboot: %v", err)
+		}
+		if !bytes.Equal(got, c.want) {
+			t.Fatalf("Unseal after reboot = %x, want %x", got, c.want)
+		}
+	}
+}
+
+// TestTPM2SealAfterLockOnUnknownValue: when something else had extended the
+// lock PCR before Lock, its value after reboot is unknown and Seal refuses
+// rather than seal a key that would never open.
+func TestTPM2SealAfterLockOnUnknownValue(t *testing.T) {
+	sim := tpmtest.Simulator(t)
+	_, err := tpm2.PCRExtend{
+		PCRHandle: tpm2.AuthHandle{Handle: tpm2.TPMHandle(15), Auth: tpm2.PasswordAuth(nil)},
+		Digests:   tpm2.TPMLDigestValues{Digests: []tpm2.TPMTHA{{HashAlg: tpm2.TPMAlgSHA256, Digest: make([]byte, 32)}}},
+	}.Execute(sim)
 	if err != nil {
-		t.Fatalf("Unseal after reboot: %v", err)
+		t.Fatal(err)
 	}
-	if !bytes.Equal(got, secret) {
-		t.Fatalf("Unseal after reboot = %x, want %x", got, secret)
+	s := newTPM2(t, sim)
+	blob, err := s.Seal(tpmtest.Secret(t)) // sealed to the measured value
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
 	}
-	if got, err := newTPM2(t, sim).Unseal(late); err != nil || !bytes.Equal(got, secret) {
-		t.Fatalf("Unseal after reboot of the blob sealed after Lock = %x, %v", got, err)
+	if _, err := s.Unseal(blob); err != nil {
+		t.Fatalf("Unseal: %v", err)
+	}
+	if err := s.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Unseal(blob); !errors.Is(err, tpm.ErrUnseal) {
+		t.Fatalf("Unseal after Lock: %v, want ErrUnseal", err)
+	}
+	if _, err := s.Seal(tpmtest.Secret(t)); err == nil {
+		t.Fatal("Seal after Lock on a measured PCR succeeded")
 	}
 }
 
