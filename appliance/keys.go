@@ -71,6 +71,13 @@ func (s *System) openWithSealedKey(ctx context.Context) (*store.Store, error) {
 	}
 	if err != nil {
 		s.log.Warn("unseal failed", "err", err)
+		if l, ok := s.sealer.(interface{ LockedThisBoot() (bool, error) }); ok {
+			if locked, lerr := l.LockedThisBoot(); lerr == nil && locked {
+				// Not a new TPM: an earlier boxd on this boot already
+				// unsealed and locked. A reboot opens it; no code needed.
+				return nil, &errLocked{"the key was already unsealed on this boot (boxd restarted): reboot the box to open it, or enter the recovery code"}
+			}
+		}
 		return nil, &errLocked{fmt.Sprintf("cannot unseal the key (%v): TPM cleared or replaced? enter the recovery code (boxctl unlock)", err)}
 	}
 	s.log.Info("key unsealed", "took", time.Since(start).Round(time.Microsecond))

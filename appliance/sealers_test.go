@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chatsecure/box/tpm"
@@ -118,5 +119,35 @@ func TestKeyJourneysOnEverySealer(t *testing.T) {
 				t.Fatalf("boot after factory reset: %+v (reset gave %+v)", st, reset)
 			}
 		})
+	}
+}
+
+// TestRestartOnSameBootSaysReboot: gokrazy restarts a crashed boxd without a
+// reboot; the lock PCR is then extended, and the box must say "reboot", not
+// claim the TPM was replaced.
+func TestRestartOnSameBootSaysReboot(t *testing.T) {
+	dir := t.TempDir()
+	sim := tpmtest.NewSim(t)
+	newSealer := func() tpm.Sealer {
+		s, err := tpm.NewTPM2(sim, tpm.TPM2Options{LockPCR: 15, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	b := start(t, dir, newSealer(), nil)
+	b.stop()
+	b = start(t, dir, newSealer(), nil) // no sim.Reboot(): same boot
+	st := b.status()
+	if st.State != "locked" || !strings.Contains(st.Reason, "reboot the box") {
+		t.Fatalf("same-boot restart: %+v", st)
+	}
+	b.stop()
+	if err := sim.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	b = start(t, dir, newSealer(), nil)
+	if st := b.status(); st.State != "unclaimed" {
+		t.Fatalf("after reboot: %+v", st)
 	}
 }
