@@ -31,6 +31,7 @@ func (s *System) FactoryReset(ctx context.Context, who, origin string) error {
 	appendLine(s.path(fileResetLog), line)
 	s.log.Warn("factory reset", "who", who, "origin", origin)
 
+	powerCut("before-marker")
 	if err := atomicfile.WriteFile(s.path(fileReset), []byte(line), 0o600); err != nil {
 		return fmt.Errorf("factory reset: %w", err)
 	}
@@ -56,23 +57,27 @@ func (s *System) FactoryReset(ctx context.Context, who, origin string) error {
 // erase does the destroying steps in order; each is idempotent so an
 // interrupted erase can simply run again. s.mu held.
 func (s *System) erase() error {
+	powerCut("marker-written")
 	// 1. Crypto-erase: the TPM forgets the key object...
 	if blob, err := os.ReadFile(s.path(fileSealed)); err == nil && len(blob) > 0 && s.sealer != nil {
 		if err := s.sealer.Destroy(blob); err != nil {
 			s.log.Warn("sealer could not destroy the key object (blob overwritten anyway)", "err", err)
 		}
 	}
+	powerCut("key-destroyed")
 	// ...and both wrapped copies of the key are overwritten in place.
 	for _, name := range []string{fileSealed, fileRecovery} {
 		if err := overwrite(s.path(name)); err != nil {
 			return fmt.Errorf("factory reset: %w", err)
 		}
+		powerCut("overwrote-" + name)
 	}
 	// 2. The ciphertext goes too (unreadable already; this frees the space).
 	for _, name := range []string{fileDB, fileDB + "-wal", fileDB + "-shm", fileSealed, fileRecovery} {
 		if err := os.Remove(s.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("factory reset: %w", err)
 		}
+		powerCut("removed-" + name)
 	}
 	if err := os.RemoveAll(s.path(dirUploads)); err != nil {
 		return fmt.Errorf("factory reset: %w", err)
@@ -80,6 +85,7 @@ func (s *System) erase() error {
 	if err := atomicfile.SyncDir(s.cfg.DataDir); err != nil {
 		return fmt.Errorf("factory reset: %w", err)
 	}
+	powerCut("data-removed")
 	// 3. Done: the marker goes last.
 	if err := os.Remove(s.path(fileReset)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("factory reset: %w", err)
@@ -123,3 +129,7 @@ func appendLine(path, line string) {
 	f.Sync()
 	f.Close()
 }
+
+// powerCut is a test hook: the crash test makes it panic at a named step to
+// stand for the power going off there.
+var powerCut = func(step string) {}
