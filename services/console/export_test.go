@@ -21,3 +21,5 @@ var (
 )
 
 func (p Argon2) Hash(pw string) (string, error) { return p.hash(pw) }
+
+var RedirectHandler = redirectHandler

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 type inviteRow struct {
 	invites.Invite
 	Link   string
-	URI    string
+	URI    template.URL
 	Status string
 	Active bool
 	Used   []string
@@ -60,7 +61,7 @@ func (s *Service) invitesPage(ctx context.Context, r *http.Request) (invitesPage
 	d := invitesPage{Expiry: expiries}
 	for _, i := range list {
 		st := i.Status(now)
-		row := inviteRow{Invite: i, Link: s.inviteLink(r, i.Token), URI: invites.URI(s.opts.Domain, i), Status: statusText(st), Active: st == nil}
+		row := inviteRow{Invite: i, Link: s.inviteLink(r, i.Token), URI: template.URL(invites.URI(s.opts.Domain, i)), Status: statusText(st), Active: st == nil}
 		rs, _ := s.invites.Redemptions(ctx, i.Token)
 		for _, x := range rs {
 			row.Used = append(row.Used, x.Localpart)
@@ -121,7 +122,7 @@ func (s *Service) postInviteRevoke(w http.ResponseWriter, r *http.Request, c *ca
 type invitePage struct {
 	Token       string
 	Link        string
-	URI         string
+	URI         template.URL // built by invites.URI from checked parts
 	Inviter     string // display name
 	InviterJID  string
 	Group       bool
@@ -138,7 +139,7 @@ func (s *Service) invitePage(r *http.Request) (invitePage, invites.Invite, error
 	if err != nil {
 		return d, inv, err
 	}
-	d.URI = invites.URI(s.opts.Domain, inv)
+	d.URI = template.URL(invites.URI(s.opts.Domain, inv))
 	d.Group = inv.Group()
 	if inv.CreatedBy != "" {
 		d.InviterJID = inv.CreatedBy + "@" + s.opts.Domain

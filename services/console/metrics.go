@@ -40,6 +40,9 @@ func newMetrics(s *Service) *metrics {
 			Name: "box_invites_redeemed_web_total", Help: "Accounts made through the web invite page.",
 		}),
 	}
+	for _, r := range []string{"ok", "failed", "throttled"} {
+		m.logins.WithLabelValues(r) // exported at 0 from the start, so rates work
+	}
 	m.reg.MustRegister(m.requests, m.logins, m.csrf, m.denied, m.redeemed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&boxCollector{s})

@@ -59,11 +59,15 @@ func (t *throttle) wait(ctx context.Context, key string) (time.Duration, error) 
 func (t *throttle) fail(ctx context.Context, key string) (int, error) {
 	now := t.now().UnixNano()
 	forget := t.now().Add(-forgetAfter).UnixNano()
+	// Two statements, not UPSERT ... RETURNING: the bundled SQLite
+	// (SQLCipher 4.4) predates RETURNING.
+	if _, err := t.db.ExecContext(ctx, `INSERT INTO console_login_failures(k, count, last) VALUES(?, 1, ?)
+		ON CONFLICT(k) DO UPDATE SET count = CASE WHEN last < ? THEN 1 ELSE count + 1 END, last = excluded.last`,
+		key, now, forget); err != nil {
+		return 0, fmt.Errorf("console: throttle: %w", err)
+	}
 	var count int
-	err := t.db.QueryRowContext(ctx, `INSERT INTO console_login_failures(k, count, last) VALUES(?, 1, ?)
-		ON CONFLICT(k) DO UPDATE SET count = CASE WHEN last < ? THEN 1 ELSE count + 1 END, last = excluded.last
-		RETURNING count`, key, now, forget).Scan(&count)
-	if err != nil {
+	if err := t.db.QueryRowContext(ctx, `SELECT count FROM console_login_failures WHERE k = ?`, key).Scan(&count); err != nil {
 		return 0, fmt.Errorf("console: throttle: %w", err)
 	}
 	return count, nil
