@@ -123,7 +123,7 @@ type invitePage struct {
 	Token       string
 	Link        string
 	URI         template.URL // built by invites.URI from checked parts
-	Inviter     string // display name
+	Inviter     string       // display name
 	InviterJID  string
 	Group       bool
 	Localpart   string
