@@ -181,6 +181,15 @@ async function main() {
     check(await page.isVisible('tr[data-user="carol"]'), "carol is listed");
     await page.goto(base + "/invites");
     check((await page.textContent(".invite")).includes("carol"), "invite shows who joined");
+    // Diagnostics bundle: a zip, no recovery code in it.
+    await page.goto(base + "/logs");
+    const [diag] = await Promise.all([page.waitForEvent("download"), page.click("#diagnostics")]);
+    const diagFile = path.join(out, "diagnostics.zip");
+    await diag.saveAs(diagFile);
+    const zipBytes = fs.readFileSync(diagFile);
+    check(zipBytes.subarray(0, 2).toString() === "PK", "diagnostics bundle is a zip");
+    check(!zipBytes.includes(Buffer.from(recoveryCode)), "diagnostics bundle has no recovery code");
+
     for (const [p, name] of [["/audit", "audit"], ["/certificates", "certificates"], ["/logs", "logs"], ["/system", "system"], ["/account", "account"]]) {
       await page.goto(base + p);
       await snap(page, name);
@@ -192,7 +201,30 @@ async function main() {
       check(audit.includes(a), "audit log has " + a);
     }
 
-    // 9. Sign out; the console is closed again.
+    // Bob sets his password from the link and, as a user, sees only his account.
+    const bobPage = await context.newPage();
+    await context.clearCookies();
+    await bobPage.goto(resetLink);
+    await snap(bobPage, "set-password");
+    await bobPage.fill('input[name="password"]', "bob's long password");
+    await bobPage.fill('input[name="password2"]', "bob's long password");
+    await bobPage.click('button[type="submit"]');
+    check((await bobPage.textContent(".banner.ok")).includes("Your password is set"), "bob set his password");
+    await bobPage.goto(base + "/login");
+    await bobPage.fill("#username", "bob");
+    await bobPage.fill("#password", "bob's long password");
+    await Promise.all([bobPage.waitForURL("**/account"), bobPage.click("#signin")]);
+    check(!(await bobPage.isVisible('a[href="/people"]')), "a user sees no admin pages");
+    check((await bobPage.request.get(base + "/people", { maxRedirects: 0 })).status() === 403, "a user is refused the people page");
+    await snap(bobPage, "user-account");
+    await Promise.all([bobPage.waitForURL("**/login**"), bobPage.click("#logout")]);
+    await bobPage.close();
+
+    // 9. Sign in again as Ada, then sign out; the console is closed again.
+    await page.goto(base + "/login");
+    await page.fill("#username", "ada");
+    await page.fill("#password", adminPassword);
+    await Promise.all([page.waitForURL((u) => u.pathname === "/"), page.click("#signin")]);
     await Promise.all([page.waitForURL("**/login**"), page.click("#logout")]);
     await page.goto(base + "/people");
     check(new URL(page.url()).pathname === "/login", "signed out: /people sends to /login");
