@@ -34,3 +34,16 @@ func FuzzVerifyPassword(f *testing.F) {
 		console.VerifyPassword(phc, "pw")
 	})
 }
+
+// BenchmarkDefaultArgon2 is what one sign-in costs the box in CPU (and
+// DefaultArgon2.MemKiB of RAM): the number behind the two-at-a-time bound.
+func BenchmarkDefaultArgon2(b *testing.B) {
+	h, err := console.DefaultArgon2.Hash("a fine password")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		console.VerifyPassword(h, "a fine password")
+	}
+}

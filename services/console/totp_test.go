@@ -72,6 +72,9 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 	if rec := a.post("/account", "/account/totp/confirm", url.Values{"code": {code()}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("enrol: %d", rec.Code)
 	}
+	if !contains(env.Box.Actions(), "totp-enabled") {
+		t.Fatal("enrolment not audited")
+	}
 	clk.add(30 * time.Second)
 	b := newBrowser(t, env)
 	if rec := b.post("/login", "/login", url.Values{"username": {"ada"}, "password": {adminPassword}}); rec.Header().Get("Location") != "/login/totp" {
