@@ -196,7 +196,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("console listening", "addr", ln.Addr().String())
 
 	servers := []*http.Server{s.server(s.Handler(), tcfg)}
-	lns := []net.Listener{tls.NewListener(ln, tcfg)}
+	lns := []net.Listener{ln}
 	if a := s.opts.Config.Redirect; a != "" {
 		rl, err := net.Listen("tcp", a)
 		if err != nil {
@@ -220,7 +220,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
-		go func() { errc <- srv.Serve(lns[i]) }()
+		go func() {
+			if i == 0 {
+				// ServeTLS with the config's certificate (and HTTP/2).
+				errc <- srv.ServeTLS(lns[i], "", "")
+				return
+			}
+			errc <- srv.Serve(lns[i])
+		}()
 	}
 	var runErr error
 	select {
