@@ -15,6 +15,7 @@ var (
 	VerifyTOTP     = verifyTOTP
 	ParseTOTPCode  = parseTOTPCode
 	VerifyPassword = verifyPassword
+	ParsePHC       = func(s string) error { _, err := parsePHC(s); return err }
 	Redact         = redact
 	Backoff        = backoff
 	CheckKeyPair   = checkKeyPair

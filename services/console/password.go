@@ -49,30 +49,54 @@ func (p Argon2) hash(pw string) (string, error) {
 		b.EncodeToString(salt), b.EncodeToString(sum)), nil
 }
 
-// verifyPassword checks pw against a PHC string made by hash, with the
-// costs stored in it (so raising the defaults keeps old hashes working).
-func verifyPassword(phc, pw string) (bool, error) {
-	parts := strings.Split(phc, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false, errors.New("console: not an argon2id hash")
+// phc is a parsed argon2id PHC string.
+type phc struct {
+	p          Argon2
+	salt, hash []byte
+}
+
+// Bounds on stored costs: a damaged or planted hash must not make one
+// sign-in allocate gigabytes or run for minutes.
+const (
+	maxMemKiB = 256 << 10
+	maxTime   = 10
+	maxLanes  = 16
+)
+
+// parsePHC reads $argon2id$v=19$m=..,t=..,p=..$salt$hash.
+func parsePHC(s string) (phc, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return phc{}, errors.New("console: not an argon2id hash")
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false, fmt.Errorf("console: argon2id parameters: %w", err)
+	var m, t, p uint64
+	var rest string
+	n, _ := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d%s", &m, &t, &p, &rest)
+	if n != 3 || fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p) != parts[3] {
+		return phc{}, errors.New("console: argon2id parameters do not parse")
 	}
-	if m > 1<<20 || t > 16 || p == 0 {
-		return false, errors.New("console: argon2id parameters out of range")
+	if m < 8*p || m > maxMemKiB || t < 1 || t > maxTime || p < 1 || p > maxLanes {
+		return phc{}, errors.New("console: argon2id parameters out of range")
 	}
 	b := base64.RawStdEncoding
 	salt, err := b.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 {
+		return phc{}, errors.New("console: argon2id salt: bad encoding or too short")
+	}
+	sum, err := b.DecodeString(parts[5])
+	if err != nil || len(sum) < 16 || len(sum) > 64 {
+		return phc{}, errors.New("console: argon2id hash: bad encoding or length")
+	}
+	return phc{p: Argon2{Time: uint32(t), MemKiB: uint32(m), Threads: uint8(p)}, salt: salt, hash: sum}, nil
+}
+
+// verifyPassword checks pw against a PHC string made by hash, with the
+// costs stored in it (so raising the defaults keeps old hashes working).
+func verifyPassword(stored, pw string) (bool, error) {
+	h, err := parsePHC(stored)
 	if err != nil {
-		return false, fmt.Errorf("console: argon2id salt: %w", err)
+		return false, err
 	}
-	want, err := b.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
-		return false, fmt.Errorf("console: argon2id hash: bad encoding")
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	got := argon2.IDKey([]byte(pw), h.salt, h.p.Time, h.p.MemKiB, h.p.Threads, uint32(len(h.hash)))
+	return subtle.ConstantTimeCompare(got, h.hash) == 1, nil
 }
