@@ -49,6 +49,11 @@ func newBrowser(t *testing.T, env *consoletest.Env) *browser {
 
 func (b *browser) do(method, path string, form url.Values) *httptest.ResponseRecorder {
 	b.t.Helper()
+	return b.doWithHeader(method, path, form, "", "")
+}
+
+func (b *browser) doWithHeader(method, path string, form url.Values, hk, hv string) *httptest.ResponseRecorder {
+	b.t.Helper()
 	var req *http.Request
 	if form != nil {
 		req = httptest.NewRequest(method, "https://box.test"+path, strings.NewReader(form.Encode()))
@@ -57,6 +62,9 @@ func (b *browser) do(method, path string, form url.Values) *httptest.ResponseRec
 		req = httptest.NewRequest(method, "https://box.test"+path, nil)
 	}
 	req.RemoteAddr = b.ip + ":40000"
+	if hk != "" {
+		req.Header.Set(hk, hv)
+	}
 	for k, v := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}

@@ -142,6 +142,13 @@ func (s *Service) guard(rt route) http.Handler {
 			}
 		}
 		if r.Method == http.MethodPost {
+			// Defence in depth next to the token: a browser's Origin, when
+			// sent, must be this console.
+			if o := r.Header.Get("Origin"); o != "" && o != "https://"+r.Host {
+				s.metrics.csrf.Inc()
+				http.Error(w, "cross-site request refused", http.StatusForbidden)
+				return
+			}
 			if !s.csrfOK(r, sess) {
 				s.metrics.csrf.Inc()
 				http.Error(w, "the form expired or came from another site: reload the page and try again", http.StatusForbidden)
