@@ -84,7 +84,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"Content-Security-Policy":   "default-src 'self'",
 		"X-Frame-Options":           "DENY",
 		"X-Content-Type-Options":    "nosniff",
-		"Referrer-Policy":           "no-referrer",
+		"Referrer-Policy":           "same-origin",
 	}
 	for k, v := range want {
 		if !strings.Contains(h.Get(k), v) {
