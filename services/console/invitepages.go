@@ -128,6 +128,7 @@ type invitePage struct {
 	Group       bool
 	Localpart   string
 	Registered  string // the new JID after web registration
+	Contacts    bool   // inviter was added to the new user's roster
 	Unavailable string
 }
 
@@ -235,6 +236,7 @@ func (s *Service) postInviteRegister(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		s.log.Warn("console: invite roster", "err", err)
 	}
+	d.Contacts = err == nil && s.opts.Rosters != nil && inv.CreatedBy != ""
 	s.metrics.redeemed.Inc()
 	s.box.Audit(ctx, d.Localpart, c.origin, "invite-redeemed", fmt.Sprintf("invited by %s", inv.CreatedBy))
 	d.Registered = d.Localpart + "@" + s.opts.Domain
