@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -310,6 +312,44 @@ func TestServesHTTPSWithRedirectAndMetricsListeners(t *testing.T) {
 	}
 	if !env.Console.Health().OK {
 		t.Fatal("unhealthy while serving")
+	}
+	// Port 80's job: redirect to HTTPS, nothing else.
+	r, err := cl.Get("http://" + env.Console.ListenerAddr("redirect").String() + "/people?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusMovedPermanently || r.Header.Get("Location") != base+"/people?x=1" {
+		t.Fatalf("redirect listener: %d %s (want %s)", r.StatusCode, r.Header.Get("Location"), base+"/people?x=1")
+	}
+	// The separate metrics listener needs no session.
+	r, err = cl.Get("http://" + env.Console.ListenerAddr("metrics").String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || !strings.Contains(string(body), "box_subsystem_up") {
+		t.Fatalf("metrics listener: %d", r.StatusCode)
+	}
+}
+
+func TestDashboardShowsTemperatureWhenTheBoardHasOne(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "thermal_zone0"), 0o755)
+	os.WriteFile(filepath.Join(dir, "thermal_zone0", "temp"), []byte("47312\n"), 0o644)
+	env := consoletest.New(t, func(o *console.Options) { o.ThermalGlob = filepath.Join(dir, "thermal_zone*", "temp") })
+	b := newBrowser(t, env)
+	b.post("/setup", "/setup", url.Values{"code": {env.Box.SetupCode()}, "username": {"ada"}, "password": {adminPassword}, "password2": {adminPassword}})
+	page := b.get("/").Body.String()
+	if !strings.Contains(page, "47 °C") {
+		t.Fatal("temperature not shown")
+	}
+	if !strings.Contains(page, "Disk") {
+		t.Fatal("disk not shown")
+	}
+	if !strings.Contains(b.get("/metrics").Body.String(), "box_cpu_temperature_celsius 47.312") {
+		t.Fatal("temperature not in metrics")
 	}
 }
 

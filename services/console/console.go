@@ -62,6 +62,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	addr    net.Addr
+	extra   map[string]net.Addr // "redirect", "metrics" listeners
 	ready   chan struct{}
 	healthy services.Health
 }
@@ -174,6 +175,14 @@ func (s *Service) Addr(ctx context.Context) (net.Addr, error) {
 	}
 }
 
+// ListenerAddr is the address of the "redirect" or "metrics" listener once
+// Run is listening (nil when not configured).
+func (s *Service) ListenerAddr(name string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.extra[name]
+}
+
 // Run serves HTTPS on Config.Listen, and the redirect and metrics listeners
 // when configured, until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
@@ -188,13 +197,6 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("console: listen %s: %w", s.opts.Config.Listen, err)
 	}
-	s.mu.Lock()
-	s.addr = ln.Addr()
-	s.healthy = services.Health{OK: true, Detail: "https://" + ln.Addr().String()}
-	s.mu.Unlock()
-	close(s.ready)
-	s.log.Info("console listening", "addr", ln.Addr().String())
-
 	servers := []*http.Server{s.server(s.Handler(), tcfg)}
 	lns := []net.Listener{ln}
 	if a := s.opts.Config.Redirect; a != "" {
@@ -218,6 +220,20 @@ func (s *Service) Run(ctx context.Context) error {
 		servers = append(servers, s.server(s.metrics.handler(), nil))
 		lns = append(lns, ml)
 	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.extra = map[string]net.Addr{}
+	if len(lns) > 1 && s.opts.Config.Redirect != "" {
+		s.extra["redirect"] = lns[1].Addr()
+	}
+	if s.opts.Config.Metrics != "" {
+		s.extra["metrics"] = lns[len(lns)-1].Addr()
+	}
+	s.healthy = services.Health{OK: true, Detail: "https://" + ln.Addr().String()}
+	s.mu.Unlock()
+	close(s.ready)
+	s.log.Info("console listening", "addr", ln.Addr().String())
+
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
