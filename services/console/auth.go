@@ -166,6 +166,9 @@ func (s *Service) getLogin(w http.ResponseWriter, r *http.Request, c *call) {
 func (s *Service) postLogin(w http.ResponseWriter, r *http.Request, c *call) {
 	ctx := r.Context()
 	username := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
+	if len(username) > 64 {
+		username = username[:64] // no name is longer; keeps throttle keys small
+	}
 	pw := r.PostFormValue("password")
 	fail := func(status int, msg string) {
 		s.render(w, r, c, status, "login", pageData{Title: "Sign in", Error: msg, Data: username})

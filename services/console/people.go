@@ -101,6 +101,7 @@ func (s *Service) postPeople(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 func (s *Service) newResetLink(ctx context.Context, username string) (string, error) {
+	s.db.ExecContext(ctx, `DELETE FROM console_resets WHERE expires_at < ?`, s.now().UnixNano())
 	tok, err := randomToken()
 	if err != nil {
 		return "", err

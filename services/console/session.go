@@ -61,6 +61,9 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE id_hash = ?`, hashToken(c.Value))
 	}
+	// Sweep sessions that ended by time, so the table does not grow.
+	s.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE last_seen < ? OR created_at < ?`,
+		s.now().Add(-idleTimeout).UnixNano(), s.now().Add(-maxAge).UnixNano())
 	id, err := randomToken()
 	if err != nil {
 		return err

@@ -59,6 +59,10 @@ func (t *throttle) wait(ctx context.Context, key string) (time.Duration, error) 
 func (t *throttle) fail(ctx context.Context, key string) (int, error) {
 	now := t.now().UnixNano()
 	forget := t.now().Add(-forgetAfter).UnixNano()
+	// Forget quiet keys here, so the table stays as small as the attack.
+	if _, err := t.db.ExecContext(ctx, `DELETE FROM console_login_failures WHERE last < ?`, forget); err != nil {
+		return 0, fmt.Errorf("console: throttle: %w", err)
+	}
 	// Two statements, not UPSERT ... RETURNING: the bundled SQLite
 	// (SQLCipher 4.4) predates RETURNING.
 	if _, err := t.db.ExecContext(ctx, `INSERT INTO console_login_failures(k, count, last) VALUES(?, 1, ?)
