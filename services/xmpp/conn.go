@@ -19,6 +19,7 @@ import (
 	"github.com/chatsecure/box/services/xmpp/ping"
 	"github.com/chatsecure/box/services/xmpp/router"
 	"github.com/chatsecure/box/services/xmpp/xmlguard"
+	"mellium.im/xmpp/jid"
 )
 
 // Namespaces of stream negotiation.
@@ -181,7 +182,7 @@ func (c *conn) Close(cond, text string) {
 	}
 	var b []byte
 	if !c.opened {
-		b = c.header(b)
+		b = c.header(b, "")
 	}
 	b = append(b, "<stream:error><"+cond+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"...)
 	if text != "" {
@@ -208,13 +209,19 @@ func (c *conn) closeStream() {
 	c.raw.Close()
 }
 
-func (c *conn) header(b []byte) []byte {
+func (c *conn) header(b []byte, to string) []byte {
 	var id [12]byte
 	rand.Read(id[:])
 	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"...)
 	b = append(b, hex.EncodeToString(id[:])...)
 	b = append(b, "' from='"...)
 	b = append(b, c.s.cfg.Domain...)
+	if to != "" {
+		// Echo the client's "from" (RFC 6120 §4.7.2); it is not an
+		// identity: that comes from SASL alone.
+		b = append(b, "' to='"...)
+		b = append(b, escapeAttr(to)...)
+	}
 	b = append(b, "' version='1.0' xml:lang='en'>"...)
 	return b
 }
@@ -250,7 +257,15 @@ func (c *conn) openStream() error {
 		}
 		break
 	}
-	if err := c.write(c.header(nil)); err != nil {
+	var from string
+	for _, a := range start.Attr {
+		if a.Name.Space == "" && a.Name.Local == "from" {
+			if j, err := jid.Parse(a.Value); err == nil {
+				from = j.String()
+			}
+		}
+	}
+	if err := c.write(c.header(nil, from)); err != nil {
 		return err
 	}
 	c.wmu.Lock()
@@ -486,4 +501,10 @@ func (c *conn) onTimeout() bool {
 	}
 	c.raw.SetReadDeadline(now.Add(c.s.pingWait))
 	return true
+}
+
+func escapeAttr(s string) string {
+	e := elem.New("", "x", "a", s)
+	out := string(e.Append(nil, ""))
+	return out[len("<x a='") : len(out)-len("'/>")]
 }
