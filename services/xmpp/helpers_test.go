@@ -299,3 +299,18 @@ func (c *client) expect(want string) {
 		c.t.Fatalf("%s got\n  %s\nwant\n  %s", c.jid, got, want)
 	}
 }
+
+// expectSkippingPresence is expect, ignoring presence stanzas before it.
+func (c *client) expectSkippingPresence(want string) {
+	c.t.Helper()
+	for {
+		e := c.next()
+		if e.Name.Local == "presence" {
+			continue
+		}
+		if got := golden(e); got != want {
+			c.t.Fatalf("%s got\n  %s\nwant\n  %s", c.jid, got, want)
+		}
+		return
+	}
+}
