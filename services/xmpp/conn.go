@@ -54,7 +54,6 @@ type conn struct {
 	dec   *xml.Decoder
 
 	wmu    sync.Mutex
-	wbuf   []byte
 	closed bool
 	opened bool // our stream header is out
 
@@ -160,14 +159,20 @@ func (c *conn) writeLocked(b []byte) error {
 	return nil
 }
 
+var writePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // Send implements router.Sender.
 func (c *conn) Send(st *elem.Element) error {
+	// Serialize outside the lock into a pooled buffer: sessions hold no
+	// write buffer between stanzas.
+	bp := writePool.Get().(*[]byte)
+	b := st.Append((*bp)[:0], elem.NSClient)
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wbuf = st.Append(c.wbuf[:0], elem.NSClient)
-	err := c.writeLocked(c.wbuf)
-	if cap(c.wbuf) > 8192 {
-		c.wbuf = nil // do not hold big buffers for idle sessions
+	err := c.writeLocked(b)
+	c.wmu.Unlock()
+	if cap(b) <= 64<<10 {
+		*bp = b
+		writePool.Put(bp)
 	}
 	return err
 }
