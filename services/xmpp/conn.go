@@ -60,7 +60,10 @@ type conn struct {
 	authed    bool
 	user      string
 	authFails int
-	rc        *router.Conn
+	// cbUnsupported: this client asked for a channel binding type we
+	// lack; its retry with the "y" flag is then not a downgrade attack.
+	cbUnsupported bool
+	rc            *router.Conn
 
 	// Dead-peer detection once bound.
 	lastTotal uint64
