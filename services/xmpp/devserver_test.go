@@ -8,6 +8,10 @@ import (
 	"github.com/chatsecure/box/config"
 )
 
+// TestDevServer is a tool, not a check: with XMPP_DEV=1 it serves
+// alice, bob and carol (password "pencil") on 127.0.0.1:15222 (STARTTLS)
+// and :15223 (direct TLS) for a minute, for trying real clients by hand
+// (XMPP_DEBUG=1 logs SASL outcomes).
 func TestDevServer(t *testing.T) {
 	if os.Getenv("XMPP_DEV") == "" {
 		t.Skip()
