@@ -273,12 +273,31 @@ func (c *conn) openStream() error {
 			}
 		}
 	}
-	if err := c.write(c.header(nil, from)); err != nil {
+	// Our header goes out with the features, or before the stream error.
+	b := c.header(nil, from)
+	if err := c.checkHeader(start); err != nil {
+		c.wmu.Lock()
+		werr := c.writeLocked(b)
+		c.opened = true
+		c.wmu.Unlock()
+		if werr != nil {
+			return werr
+		}
 		return err
 	}
+	// The stream prefix is bound to the streams namespace by our header.
+	b = append(b, "<stream:features>"...)
+	for _, f := range c.features().Elements() {
+		b = f.Append(b, elem.NSClient)
+	}
 	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.opened = true
-	c.wmu.Unlock()
+	return c.writeLocked(append(b, "</stream:features>"...))
+}
+
+// checkHeader validates the client's stream header (RFC 6120 §4.7).
+func (c *conn) checkHeader(start xml.StartElement) error {
 	if start.Name.Space != nsStream || start.Name.Local != "stream" {
 		return &streamError{"invalid-namespace", ""}
 	}
@@ -302,12 +321,7 @@ func (c *conn) openStream() error {
 	if ver == "" || !strings.HasPrefix(ver, "1.") {
 		return &streamError{"unsupported-version", ""}
 	}
-	// The stream prefix is bound to the streams namespace by our header.
-	b := []byte("<stream:features>")
-	for _, f := range c.features().Elements() {
-		b = f.Append(b, elem.NSClient)
-	}
-	return c.write(append(b, "</stream:features>"...))
+	return nil
 }
 
 // features is the features list for the current state.
