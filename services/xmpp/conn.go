@@ -88,7 +88,7 @@ func (c *conn) serve(ctx context.Context) {
 	}
 	// Everything up to resource binding must finish by the auth deadline
 	// (slowloris and idle unauthenticated streams).
-	c.raw.SetDeadline(c.s.now().Add(time.Duration(c.s.cfg.AuthTimeout)))
+	c.raw.SetDeadline(time.Now().Add(time.Duration(c.s.cfg.AuthTimeout)))
 	if c.direct {
 		t := tls.Server(c.raw, c.s.direct)
 		if err := t.HandshakeContext(ctx); err != nil {
@@ -152,7 +152,7 @@ func (c *conn) writeLocked(b []byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.nc.SetWriteDeadline(c.s.now().Add(writeTimeout))
+	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		// A timed-out TLS write leaves the conn unusable: close it.
 		c.closed = true
@@ -491,7 +491,7 @@ func (c *conn) bind(el *elem.Element) error {
 	rc.SetPong(func(id string) {})
 	// From now on the deadline is about idleness, not authentication.
 	c.lastTotal = c.guard.Total
-	c.raw.SetReadDeadline(c.s.now().Add(c.s.idle))
+	c.raw.SetReadDeadline(time.Now().Add(c.s.idle))
 	c.raw.SetWriteDeadline(time.Time{})
 	reply := elem.Result(el).Add(elem.New(nsBind, "bind").Add(elem.New(nsBind, "jid").AddText(rc.JID().String())))
 	return c.Send(reply)
@@ -505,7 +505,7 @@ func (c *conn) onTimeout() bool {
 	if c.rc == nil {
 		return false
 	}
-	now := c.s.now()
+	now := time.Now()
 	if c.guard.Total != c.lastTotal {
 		c.lastTotal = c.guard.Total
 		c.pingID = ""
