@@ -142,9 +142,9 @@ func TestPriorities(t *testing.T) {
 	a1.send("</stream:stream>")
 	a2.send("</stream:stream>")
 	// Only a3 (priority -1) is left: bare messages go offline.
-	for {
-		if p := a3.next(); p.Get("from") == "alice@localhost/a2" && p.Type() == "unavailable" {
-			break
+	for gone := 0; gone < 2; {
+		if p := a3.next(); p.Type() == "unavailable" && (p.Get("from") == "alice@localhost/a1" || p.Get("from") == "alice@localhost/a2") {
+			gone++
 		}
 	}
 	bob.send("<message to='alice@localhost' type='chat' id='4'><body>stored</body></message>")
@@ -154,4 +154,20 @@ func TestPriorities(t *testing.T) {
 	a4.send("<presence/>")
 	a4.expect("<presence from='alice@localhost/a4'/>")
 	a4.expect("<message to='alice@localhost' type='chat' id='4' from='bob@localhost/b'><body>stored</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='*'/></message>")
+}
+
+// TestDirectedPresence: someone who got directed presence (not a
+// subscriber) gets unavailable when the sender leaves (RFC 6121 §4.6.3).
+func TestDirectedPresence(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	alice.send("<presence/>")
+	alice.expect("<presence from='alice@localhost/a'/>")
+	alice.send("<presence to='bob@localhost'><show>chat</show></presence>")
+	bob.expect("<presence to='bob@localhost' from='alice@localhost/a'><show>chat</show></presence>")
+	alice.send("</stream:stream>")
+	bob.expect("<presence from='alice@localhost/a' to='bob@localhost' type='unavailable'/>")
 }
