@@ -126,7 +126,7 @@ func TestHoldClientsHelper(t *testing.T) {
 // BenchmarkHeldSessions reports the server's heap and goroutine stacks per
 // held, bound TLS session (clients in a child process).
 func BenchmarkHeldSessions(b *testing.B) {
-	for _, n := range []int{1000} {
+	for _, n := range []int{1000, 5000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				s := startServer(b, func(c *config.XMPP) { c.ConnsPerIP = 100000; c.SessionsPerAccount = 100000 })
@@ -176,4 +176,65 @@ func stackNow() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.StackInuse
+}
+
+// BenchmarkMessages: one op is a chat message from alice to bob's bare
+// JID, routed and read by bob (both clients in this process). Reports
+// delivered msg/s through one pair.
+func BenchmarkMessages(b *testing.B) {
+	s := startServer(b, nil)
+	alice, err := quickLogin(s.c2s, "alice", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := quickLogin(s.c2s, "bob", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bob.Close()
+	bob.Write([]byte("<presence/>"))
+	br := bufio.NewReader(bob)
+	// Own presence back: bob is available.
+	if _, err := br.ReadString('>'); err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte("<message to='bob@localhost' type='chat'><body>hello there, this is a typical short chat message</body></message>")
+	done := make(chan error, 1)
+	b.ResetTimer()
+	start := time.Now()
+	go func() {
+		// Count closing message tags.
+		seen := 0
+		tail := "</message>"
+		match := 0
+		for seen < b.N {
+			c, err := br.ReadByte()
+			if err != nil {
+				done <- err
+				return
+			}
+			if c == tail[match] {
+				match++
+				if match == len(tail) {
+					seen++
+					match = 0
+				}
+			} else if c == tail[0] {
+				match = 1
+			} else {
+				match = 0
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		if _, err := alice.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msg/s")
 }
