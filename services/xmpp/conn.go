@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,17 @@ func (c *conn) secure() bool { return c.tls != nil }
 
 func (c *conn) serve(ctx context.Context) {
 	defer c.raw.Close()
+	// A bug in one stanza's handling must not take the box down: end
+	// that stream, keep serving the others.
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("xmpp: panic serving a stream", "ip", c.ip, "user", c.user, "panic", r, "stack", string(debug.Stack()))
+			if c.rc != nil {
+				c.rc.Unbind()
+			}
+			c.Close("internal-server-error", "")
+		}
+	}()
 	overLimit := !c.s.acquireIP(c.ip)
 	if !overLimit {
 		defer c.s.releaseIP(c.ip)
