@@ -171,3 +171,30 @@ func TestDirectedPresence(t *testing.T) {
 	alice.send("</stream:stream>")
 	bob.expect("<presence from='alice@localhost/a' to='bob@localhost' type='unavailable'/>")
 }
+
+// TestOfflineSubscription: a request made while the contact is offline is
+// delivered when they come online (RFC 6121 §3.1.3); once approved, the
+// subscriber's next login sees the contact's presence at once (probe,
+// §4.3) without the contact doing anything.
+func TestOfflineSubscription(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	alice.send("<presence to='bob@localhost' type='subscribe'/>")
+	alice.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	alice.expect("<iq type='result' id='p' to='alice@localhost/a'/>")
+
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	bob.expect("<presence from='alice@localhost' to='bob@localhost' type='subscribe'/>")
+	bob.send("<presence to='alice@localhost' type='subscribed'/>")
+	bob.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	bob.expect("<iq type='result' id='p' to='bob@localhost/b'/>")
+
+	alice2 := login(t, s, "alice", "a2")
+	alice2.send("<presence/>")
+	alice2.expect("<presence from='alice@localhost/a2'/>")
+	alice2.expect("<presence from='bob@localhost/b' to='alice@localhost/a2'/>")
+	alice2.send("<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>")
+	alice2.expect("<iq type='result' id='r' to='alice@localhost/a2'><query xmlns='jabber:iq:roster' ver='2'><item jid='bob@localhost' subscription='to'/></query></iq>")
+}
