@@ -54,8 +54,9 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 		Lookup: func(u string) (sasl.Credentials, bool, error) {
 			return c.s.acc.Credentials(ctx, u)
 		},
-		Bindings: c.bindings(),
-		Secret:   c.s.secret,
+		Bindings:     c.bindings(),
+		Secret:       c.s.secret,
+		AllowClientY: c.cbUnsupported,
 	})
 	if err != nil {
 		return c.authFailed("invalid-mechanism", "", "")
@@ -80,6 +81,9 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 				return c.authFailed("temporary-auth-failure", "too many failed logins for this account, wait", "")
 			}
 		}
+		if errors.Is(err, sasl.ErrUnsupportedBinding) {
+			c.cbUnsupported = true
+		}
 		if err != nil {
 			cond := "not-authorized"
 			switch {
@@ -91,6 +95,12 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 			case errors.Is(err, sasl.ErrTemporary):
 				c.s.log.Warn("xmpp: sasl", "err", err)
 				return c.authFailed("temporary-auth-failure", "", "")
+			}
+			c.s.log.Debug("xmpp: sasl failed", "mech", mech, "user", srv.Username(), "ip", c.ip, "err", err)
+			if !errors.Is(err, sasl.ErrNotAuthorized) {
+				// Not a password guess (a client that cannot bind the
+				// channel, a broken message): no backoff.
+				return c.authFailed(cond, "", "")
 			}
 			return c.authFailed(cond, "", srv.Username())
 		}
@@ -107,6 +117,7 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 				return err
 			}
 			c.authed, c.user = true, srv.Username()
+			c.s.log.Debug("xmpp: authenticated", "user", c.user, "mech", mech, "ip", c.ip)
 			return c.openStream()
 		}
 		ch := elem.New(nsSASL, "challenge").AddText(base64.StdEncoding.EncodeToString(out))
@@ -143,12 +154,12 @@ func (c *conn) saslResponse() ([]byte, error) {
 
 // authFailed answers a failure and counts it; too many on one stream end
 // it.
+// Only failures with a username (wrong password, unknown user, refused
+// authzid) count toward the backoff.
 func (c *conn) authFailed(cond, text, user string) error {
-	if cond != "temporary-auth-failure" && cond != "invalid-mechanism" {
+	if user != "" {
 		c.s.ipLim.Fail("ip:" + c.ip)
-		if user != "" {
-			c.s.acctLim.Fail("acct:" + user)
-		}
+		c.s.acctLim.Fail("acct:" + user)
 	}
 	if err := c.saslFailure(cond, text); err != nil {
 		return err

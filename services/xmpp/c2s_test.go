@@ -1,11 +1,17 @@
 package xmpp
 
 import (
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatsecure/box/config"
+	"github.com/chatsecure/box/services/xmpp/elem"
 	msasl "mellium.im/sasl"
 )
 
@@ -263,5 +269,68 @@ func TestFailedLoginBackoff(t *testing.T) {
 	// Another account is not affected.
 	if e := d.plain("bob", "pencil"); e.Name.Local != "success" {
 		t.Fatalf("bob: %s", golden(e))
+	}
+}
+
+// scramY runs SCRAM-SHA-1 by hand with the gs2 flag "y" (client supports
+// channel binding but believes the server does not), as slixmpp does
+// after its tls-unique attempt fails on TLS 1.3.
+func scramY(c *client, user, pass string) *elem.Element {
+	c.t.Helper()
+	first := "n=" + user + ",r=clientnonce"
+	c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>" + base64.StdEncoding.EncodeToString([]byte("y,,"+first)) + "</auth>")
+	e := c.next()
+	if e.Name.Local != "challenge" {
+		return e
+	}
+	sf, _ := base64.StdEncoding.DecodeString(e.Text())
+	var nonce, salt string
+	var iter int
+	for _, kv := range strings.Split(string(sf), ",") {
+		switch {
+		case strings.HasPrefix(kv, "r="):
+			nonce = kv[2:]
+		case strings.HasPrefix(kv, "s="):
+			salt = kv[2:]
+		case strings.HasPrefix(kv, "i="):
+			iter, _ = strconv.Atoi(kv[2:])
+		}
+	}
+	saltB, _ := base64.StdEncoding.DecodeString(salt)
+	salted, _ := pbkdf2.Key(sha1.New, pass, saltB, iter, sha1.Size)
+	mac := func(k []byte, m string) []byte { h := hmac.New(sha1.New, k); h.Write([]byte(m)); return h.Sum(nil) }
+	clientKey := mac(salted, "Client Key")
+	stored := sha1.Sum(clientKey)
+	without := "c=" + base64.StdEncoding.EncodeToString([]byte("y,,")) + ",r=" + nonce
+	sig := mac(stored[:], first+","+string(sf)+","+without)
+	for i := range sig {
+		sig[i] ^= clientKey[i]
+	}
+	c.send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + base64.StdEncoding.EncodeToString([]byte(without+",p="+base64.StdEncoding.EncodeToString(sig))) + "</response>")
+	return c.next()
+}
+
+// TestChannelBindingFallback: "y" while -PLUS is offered is a downgrade
+// and fails, unless this client already asked for a binding type the
+// connection lacks (slixmpp with Python's tls-unique on TLS 1.3).
+func TestChannelBindingFallback(t *testing.T) {
+	s := startServer(t, nil)
+	c := dial(t, s.c2s)
+	c.open("")
+	c.starttls()
+	c.open("")
+	if e := scramY(c, "alice", "pencil"); e.Child(nsSASL, "not-authorized") == nil {
+		t.Fatalf("y accepted with -PLUS offered: %s", golden(e))
+	}
+	d := dial(t, s.c2s)
+	d.open("")
+	d.starttls()
+	d.open("")
+	d.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1-PLUS'>" + base64.StdEncoding.EncodeToString([]byte("p=tls-unique,,n=alice,r=abc")) + "</auth>")
+	if e := d.next(); e.Name.Local != "failure" {
+		t.Fatalf("tls-unique on TLS 1.3: %s", golden(e))
+	}
+	if e := scramY(d, "alice", "pencil"); e.Name.Local != "success" {
+		t.Fatalf("y after tls-unique: %s", golden(e))
 	}
 }

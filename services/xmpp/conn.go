@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/chatsecure/box/services/xmpp/ping"
 	"github.com/chatsecure/box/services/xmpp/router"
 	"github.com/chatsecure/box/services/xmpp/xmlguard"
+	"mellium.im/xmpp/jid"
 )
 
 // Namespaces of stream negotiation.
@@ -53,14 +55,16 @@ type conn struct {
 	dec   *xml.Decoder
 
 	wmu    sync.Mutex
-	wbuf   []byte
 	closed bool
 	opened bool // our stream header is out
 
 	authed    bool
 	user      string
 	authFails int
-	rc        *router.Conn
+	// cbUnsupported: this client asked for a channel binding type we
+	// lack; its retry with the "y" flag is then not a downgrade attack.
+	cbUnsupported bool
+	rc            *router.Conn
 
 	// Dead-peer detection once bound.
 	lastTotal uint64
@@ -79,13 +83,24 @@ func (c *conn) secure() bool { return c.tls != nil }
 
 func (c *conn) serve(ctx context.Context) {
 	defer c.raw.Close()
+	// A bug in one stanza's handling must not take the box down: end
+	// that stream, keep serving the others.
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("xmpp: panic serving a stream", "ip", c.ip, "user", c.user, "panic", r, "stack", string(debug.Stack()))
+			if c.rc != nil {
+				c.rc.Unbind()
+			}
+			c.Close("internal-server-error", "")
+		}
+	}()
 	overLimit := !c.s.acquireIP(c.ip)
 	if !overLimit {
 		defer c.s.releaseIP(c.ip)
 	}
 	// Everything up to resource binding must finish by the auth deadline
 	// (slowloris and idle unauthenticated streams).
-	c.raw.SetDeadline(c.s.now().Add(time.Duration(c.s.cfg.AuthTimeout)))
+	c.raw.SetDeadline(time.Now().Add(time.Duration(c.s.cfg.AuthTimeout)))
 	if c.direct {
 		t := tls.Server(c.raw, c.s.direct)
 		if err := t.HandshakeContext(ctx); err != nil {
@@ -149,7 +164,7 @@ func (c *conn) writeLocked(b []byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.nc.SetWriteDeadline(c.s.now().Add(writeTimeout))
+	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		// A timed-out TLS write leaves the conn unusable: close it.
 		c.closed = true
@@ -159,14 +174,20 @@ func (c *conn) writeLocked(b []byte) error {
 	return nil
 }
 
+var writePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // Send implements router.Sender.
 func (c *conn) Send(st *elem.Element) error {
+	// Serialize outside the lock into a pooled buffer: sessions hold no
+	// write buffer between stanzas.
+	bp := writePool.Get().(*[]byte)
+	b := st.Append((*bp)[:0], elem.NSClient)
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.wbuf = st.Append(c.wbuf[:0], elem.NSClient)
-	err := c.writeLocked(c.wbuf)
-	if cap(c.wbuf) > 8192 {
-		c.wbuf = nil // do not hold big buffers for idle sessions
+	err := c.writeLocked(b)
+	c.wmu.Unlock()
+	if cap(b) <= 64<<10 {
+		*bp = b
+		writePool.Put(bp)
 	}
 	return err
 }
@@ -181,7 +202,7 @@ func (c *conn) Close(cond, text string) {
 	}
 	var b []byte
 	if !c.opened {
-		b = c.header(b)
+		b = c.header(b, "")
 	}
 	b = append(b, "<stream:error><"+cond+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"...)
 	if text != "" {
@@ -208,13 +229,19 @@ func (c *conn) closeStream() {
 	c.raw.Close()
 }
 
-func (c *conn) header(b []byte) []byte {
+func (c *conn) header(b []byte, to string) []byte {
 	var id [12]byte
 	rand.Read(id[:])
 	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"...)
 	b = append(b, hex.EncodeToString(id[:])...)
 	b = append(b, "' from='"...)
 	b = append(b, c.s.cfg.Domain...)
+	if to != "" {
+		// Echo the client's "from" (RFC 6120 §4.7.2); it is not an
+		// identity: that comes from SASL alone.
+		b = append(b, "' to='"...)
+		b = append(b, escapeAttr(to)...)
+	}
 	b = append(b, "' version='1.0' xml:lang='en'>"...)
 	return b
 }
@@ -250,12 +277,39 @@ func (c *conn) openStream() error {
 		}
 		break
 	}
-	if err := c.write(c.header(nil)); err != nil {
+	var from string
+	for _, a := range start.Attr {
+		if a.Name.Space == "" && a.Name.Local == "from" {
+			if j, err := jid.Parse(a.Value); err == nil {
+				from = j.String()
+			}
+		}
+	}
+	// Our header goes out with the features, or before the stream error.
+	b := c.header(nil, from)
+	if err := c.checkHeader(start); err != nil {
+		c.wmu.Lock()
+		werr := c.writeLocked(b)
+		c.opened = true
+		c.wmu.Unlock()
+		if werr != nil {
+			return werr
+		}
 		return err
 	}
+	// The stream prefix is bound to the streams namespace by our header.
+	b = append(b, "<stream:features>"...)
+	for _, f := range c.features().Elements() {
+		b = f.Append(b, elem.NSClient)
+	}
 	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.opened = true
-	c.wmu.Unlock()
+	return c.writeLocked(append(b, "</stream:features>"...))
+}
+
+// checkHeader validates the client's stream header (RFC 6120 §4.7).
+func (c *conn) checkHeader(start xml.StartElement) error {
 	if start.Name.Space != nsStream || start.Name.Local != "stream" {
 		return &streamError{"invalid-namespace", ""}
 	}
@@ -279,12 +333,7 @@ func (c *conn) openStream() error {
 	if ver == "" || !strings.HasPrefix(ver, "1.") {
 		return &streamError{"unsupported-version", ""}
 	}
-	// The stream prefix is bound to the streams namespace by our header.
-	b := []byte("<stream:features>")
-	for _, f := range c.features().Elements() {
-		b = f.Append(b, elem.NSClient)
-	}
-	return c.write(append(b, "</stream:features>"...))
+	return nil
 }
 
 // features is the features list for the current state.
@@ -454,7 +503,7 @@ func (c *conn) bind(el *elem.Element) error {
 	rc.SetPong(func(id string) {})
 	// From now on the deadline is about idleness, not authentication.
 	c.lastTotal = c.guard.Total
-	c.raw.SetReadDeadline(c.s.now().Add(c.s.idle))
+	c.raw.SetReadDeadline(time.Now().Add(c.s.idle))
 	c.raw.SetWriteDeadline(time.Time{})
 	reply := elem.Result(el).Add(elem.New(nsBind, "bind").Add(elem.New(nsBind, "jid").AddText(rc.JID().String())))
 	return c.Send(reply)
@@ -468,7 +517,7 @@ func (c *conn) onTimeout() bool {
 	if c.rc == nil {
 		return false
 	}
-	now := c.s.now()
+	now := time.Now()
 	if c.guard.Total != c.lastTotal {
 		c.lastTotal = c.guard.Total
 		c.pingID = ""
@@ -486,4 +535,10 @@ func (c *conn) onTimeout() bool {
 	}
 	c.raw.SetReadDeadline(now.Add(c.s.pingWait))
 	return true
+}
+
+func escapeAttr(s string) string {
+	e := elem.New("", "x", "a", s)
+	out := string(e.Append(nil, ""))
+	return out[len("<x a='") : len(out)-len("'/>")]
 }

@@ -91,6 +91,10 @@ func TestCSI(t *testing.T) {
 	bob.send("<presence/>")
 	bob.expect("<presence from='bob@localhost/b'/>")
 	alice.send("<inactive xmlns='urn:xmpp:csi:0'/>")
+	// alice's stanzas are handled in order: once her ping is answered
+	// (IQs are urgent), she is inactive.
+	alice.send("<iq type='get' id='p0'><ping xmlns='urn:xmpp:ping'/></iq>")
+	alice.expect("<iq type='result' id='p0' to='alice@localhost/a'/>")
 	bob.send("<presence to='alice@localhost'><show>dnd</show></presence>")
 	bob.send("<message to='alice@localhost' type='chat' id='c1'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>")
 	bob.send("<message to='alice@localhost' type='chat' id='m1'><body>urgent</body></message>")

@@ -11,8 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -61,7 +63,11 @@ func startServer(t testing.TB, mod func(*config.XMPP), setup ...func(*Server)) *
 		mod(&cfg)
 	}
 	st := storetest.Open(t)
-	s, err := New(cfg, st, &tls.Config{Certificates: []tls.Certificate{testCert(t)}}, nil)
+	var log *slog.Logger
+	if os.Getenv("XMPP_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := New(cfg, st, &tls.Config{Certificates: []tls.Certificate{testCert(t)}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +303,20 @@ func (c *client) expect(want string) {
 	c.t.Helper()
 	if got := golden(c.next()); got != want {
 		c.t.Fatalf("%s got\n  %s\nwant\n  %s", c.jid, got, want)
+	}
+}
+
+// expectSkippingPresence is expect, ignoring presence stanzas before it.
+func (c *client) expectSkippingPresence(want string) {
+	c.t.Helper()
+	for {
+		e := c.next()
+		if e.Name.Local == "presence" {
+			continue
+		}
+		if got := golden(e); got != want {
+			c.t.Fatalf("%s got\n  %s\nwant\n  %s", c.jid, got, want)
+		}
+		return
 	}
 }

@@ -113,3 +113,88 @@ func TestIM(t *testing.T) {
 	alice.expect("<iq type='set' id='push-*' to='alice@localhost/a1'><query xmlns='jabber:iq:roster' ver='5'><item jid='bob@localhost' subscription='remove'/></query></iq>")
 	alice.expect("<iq type='result' id='r5' to='alice@localhost/a1'/>")
 }
+
+// TestPriorities: a message to the bare JID goes to the highest
+// non-negative priority only (RFC 6121 §8.5.2.1.1); with only negative
+// priorities it is stored offline.
+func TestPriorities(t *testing.T) {
+	s := startServer(t, nil)
+	bob := login(t, s, "bob", "b")
+	a1 := login(t, s, "alice", "a1")
+	a2 := login(t, s, "alice", "a2")
+	a3 := login(t, s, "alice", "a3")
+	for _, x := range []struct {
+		c    *client
+		prio string
+	}{{a1, "5"}, {a2, "1"}, {a3, "-1"}} {
+		x.c.send("<presence><priority>" + x.prio + "</priority></presence>")
+		// Others' presence may come first: they race with ours.
+		for x.c.next().Get("from") != x.c.jid {
+		}
+	}
+	bob.send("<message to='alice@localhost' type='chat' id='1'><body>bare</body></message>")
+	a1.expectSkippingPresence("<message to='alice@localhost' type='chat' id='1' from='bob@localhost/b'><body>bare</body></message>")
+	bob.send("<message to='alice@localhost/a2' type='chat' id='2'><body>a2</body></message>")
+	bob.send("<message to='alice@localhost/a3' type='chat' id='3'><body>a3</body></message>")
+	// Their next message is the one to them: the bare one never came.
+	a2.expectSkippingPresence("<message to='alice@localhost/a2' type='chat' id='2' from='bob@localhost/b'><body>a2</body></message>")
+	a3.expectSkippingPresence("<message to='alice@localhost/a3' type='chat' id='3' from='bob@localhost/b'><body>a3</body></message>")
+	a1.send("</stream:stream>")
+	a2.send("</stream:stream>")
+	// Only a3 (priority -1) is left: bare messages go offline.
+	for gone := 0; gone < 2; {
+		if p := a3.next(); p.Type() == "unavailable" && (p.Get("from") == "alice@localhost/a1" || p.Get("from") == "alice@localhost/a2") {
+			gone++
+		}
+	}
+	bob.send("<message to='alice@localhost' type='chat' id='4'><body>stored</body></message>")
+	bob.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	bob.expect("<iq type='result' id='p' to='bob@localhost/b'/>")
+	a4 := login(t, s, "alice", "a4")
+	a4.send("<presence/>")
+	a4.expect("<presence from='alice@localhost/a4'/>")
+	a4.expect("<message to='alice@localhost' type='chat' id='4' from='bob@localhost/b'><body>stored</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='*'/></message>")
+}
+
+// TestDirectedPresence: someone who got directed presence (not a
+// subscriber) gets unavailable when the sender leaves (RFC 6121 §4.6.3).
+func TestDirectedPresence(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	alice.send("<presence/>")
+	alice.expect("<presence from='alice@localhost/a'/>")
+	alice.send("<presence to='bob@localhost'><show>chat</show></presence>")
+	bob.expect("<presence to='bob@localhost' from='alice@localhost/a'><show>chat</show></presence>")
+	alice.send("</stream:stream>")
+	bob.expect("<presence from='alice@localhost/a' to='bob@localhost' type='unavailable'/>")
+}
+
+// TestOfflineSubscription: a request made while the contact is offline is
+// delivered when they come online (RFC 6121 §3.1.3); once approved, the
+// subscriber's next login sees the contact's presence at once (probe,
+// §4.3) without the contact doing anything.
+func TestOfflineSubscription(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	alice.send("<presence to='bob@localhost' type='subscribe'/>")
+	alice.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	alice.expect("<iq type='result' id='p' to='alice@localhost/a'/>")
+
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	bob.expect("<presence from='alice@localhost' to='bob@localhost' type='subscribe'/>")
+	bob.send("<presence to='alice@localhost' type='subscribed'/>")
+	bob.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	bob.expect("<iq type='result' id='p' to='bob@localhost/b'/>")
+
+	alice2 := login(t, s, "alice", "a2")
+	alice2.send("<presence/>")
+	alice2.expect("<presence from='alice@localhost/a2'/>")
+	alice2.expect("<presence from='bob@localhost/b' to='alice@localhost/a2'/>")
+	alice2.send("<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>")
+	alice2.expect("<iq type='result' id='r' to='alice@localhost/a2'><query xmlns='jabber:iq:roster' ver='2'><item jid='bob@localhost' subscription='to'/></query></iq>")
+}

@@ -63,7 +63,8 @@ type Server struct {
 	acctLim *backoff.Limiter
 	ipLim   *backoff.Limiter
 
-	// Tunables; tests shorten them.
+	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
+	// deadlines use the real time.
 	idle, pingWait time.Duration
 	now            func() time.Time
 

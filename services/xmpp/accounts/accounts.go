@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatsecure/box/services/xmpp/sasl"
@@ -25,6 +26,12 @@ type Accounts struct {
 	db     *sql.DB
 	domain string
 	iter   int
+
+	// The box process is the store's only writer, so credentials can be
+	// cached: a login then costs no query.
+	mu    sync.RWMutex
+	cache map[string]sasl.Credentials
+	gen   uint64 // bumped by every change, so a slow read cannot cache stale keys
 }
 
 // New returns accounts of domain kept in db (already migrated).
@@ -33,7 +40,7 @@ func New(db *sql.DB, domain string, iter int) *Accounts {
 	if iter < sasl.MinIterations {
 		iter = sasl.MinIterations
 	}
-	return &Accounts{db: db, domain: domain, iter: iter}
+	return &Accounts{db: db, domain: domain, iter: iter, cache: make(map[string]sasl.Credentials)}
 }
 
 // Normalize turns "alice" or "alice@domain" into the stored username.
@@ -109,10 +116,18 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 	if err != nil {
 		return fmt.Errorf("accounts: passwd %s: %w", u, err)
 	}
+	a.forget(u)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", ErrNotFound, u)
 	}
 	return nil
+}
+
+func (a *Accounts) forget(u string) {
+	a.mu.Lock()
+	delete(a.cache, u)
+	a.gen++
+	a.mu.Unlock()
 }
 
 // Delete removes an account and, by cascade, everything it owns.
@@ -122,6 +137,7 @@ func (a *Accounts) Delete(ctx context.Context, user string) error {
 		return err
 	}
 	res, err := a.db.ExecContext(ctx, `DELETE FROM xmpp_accounts WHERE username = ?`, u)
+	a.forget(u)
 	if err != nil {
 		return fmt.Errorf("accounts: delete %s: %w", u, err)
 	}
@@ -151,6 +167,12 @@ func (a *Accounts) List(ctx context.Context) ([]string, error) {
 
 // Exists reports whether a normalized username has an account.
 func (a *Accounts) Exists(ctx context.Context, username string) (bool, error) {
+	a.mu.RLock()
+	_, ok := a.cache[username]
+	a.mu.RUnlock()
+	if ok {
+		return true, nil
+	}
 	var one int
 	err := a.db.QueryRowContext(ctx, `SELECT 1 FROM xmpp_accounts WHERE username = ?`, username).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -164,7 +186,13 @@ func (a *Accounts) Exists(ctx context.Context, username string) (bool, error) {
 
 // Credentials returns the SCRAM keys of a normalized username.
 func (a *Accounts) Credentials(ctx context.Context, username string) (sasl.Credentials, bool, error) {
-	var c sasl.Credentials
+	a.mu.RLock()
+	c, ok := a.cache[username]
+	gen := a.gen
+	a.mu.RUnlock()
+	if ok {
+		return c, true, nil
+	}
 	err := a.db.QueryRowContext(ctx, `SELECT salt, iter, sha1_stored, sha1_server, sha256_stored, sha256_server
 		FROM xmpp_accounts WHERE username = ?`, username).Scan(
 		&c.Salt, &c.Iter, &c.SHA1.StoredKey, &c.SHA1.ServerKey, &c.SHA256.StoredKey, &c.SHA256.ServerKey)
@@ -174,5 +202,10 @@ func (a *Accounts) Credentials(ctx context.Context, username string) (sasl.Crede
 	if err != nil {
 		return c, false, fmt.Errorf("accounts: credentials %s: %w", username, err)
 	}
+	a.mu.Lock()
+	if a.gen == gen {
+		a.cache[username] = c
+	}
+	a.mu.Unlock()
 	return c, true, nil
 }

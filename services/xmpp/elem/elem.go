@@ -181,6 +181,9 @@ func Read(d TokenReader, start xml.StartElement) (*Element, error) {
 				return root, nil
 			}
 		case xml.CharData:
+			if len(t) == 0 {
+				continue // an empty CDATA section
+			}
 			// Merge adjacent text (CDATA sections arrive separately).
 			if n := len(top.Children); n > 0 {
 				if prev, ok := top.Children[n-1].(Text); ok {

@@ -27,6 +27,16 @@ func (c *Conn) routePresence(ctx context.Context, p *elem.Element, to jid.JID) {
 		if to.Localpart() == "" || r.cfg.Blocking.Blocked(ctx, c.user, to) || r.cfg.Blocking.Blocked(ctx, to.Localpart(), c.jid) {
 			return
 		}
+		c.mu.Lock()
+		if typ == "" && c.available {
+			if c.directed == nil {
+				c.directed = make(map[string]bool)
+			}
+			c.directed[to.String()] = true
+		} else {
+			delete(c.directed, to.String())
+		}
+		c.mu.Unlock()
 		r.deliverPresence(to, p)
 	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
 		if to.Localpart() == "" {
@@ -102,6 +112,9 @@ func (c *Conn) broadcast(ctx context.Context, p *elem.Element) {
 		r.cfg.Log.Warn("xmpp: roster for broadcast", "user", c.user, "err", err)
 	}
 	c.sendToSubscribers(ctx, items, p)
+	if unavailable {
+		c.endDirected(items)
+	}
 	// The user's own available resources, this one included.
 	for _, o := range r.conns(c.user) {
 		if a, _ := o.state(); a || o == c {
@@ -185,9 +198,32 @@ func (c *Conn) broadcastUnavailable(ctx context.Context) {
 		c.r.cfg.Log.Warn("xmpp: roster for unavailable", "user", c.user, "err", err)
 	}
 	c.sendToSubscribers(ctx, items, p)
+	c.endDirected(items)
 	for _, o := range c.r.conns(c.user) {
 		if a, _ := o.state(); a && o != c {
 			o.deliver(p)
 		}
+	}
+}
+
+// endDirected sends unavailable to every JID that got directed presence
+// and is not a subscriber (those had it already), and forgets them.
+func (c *Conn) endDirected(items []roster.Item) {
+	c.mu.Lock()
+	directed := c.directed
+	c.directed = nil
+	c.mu.Unlock()
+	subscribed := make(map[string]bool, len(items))
+	for _, it := range items {
+		if it.Sub == roster.From || it.Sub == roster.Both {
+			subscribed[it.JID] = true
+		}
+	}
+	for to := range directed {
+		j, err := jid.Parse(to)
+		if err != nil || subscribed[j.Bare().String()] {
+			continue
+		}
+		c.r.deliverPresence(j, elem.New(elem.NSClient, "presence", "from", c.full, "to", to, "type", "unavailable"))
 	}
 }

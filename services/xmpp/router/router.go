@@ -115,6 +115,9 @@ type Conn struct {
 	held       csi.Queue
 	gone       bool
 	pong       PongFunc
+	// directed holds JIDs sent directed available presence, which get
+	// unavailable when this resource goes (RFC 6121 §4.6.3).
+	directed map[string]bool
 }
 
 // JID is the session's full JID.

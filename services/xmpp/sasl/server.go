@@ -28,14 +28,17 @@ const (
 
 // Failures a Server returns; the stream maps them to SASL conditions.
 var (
-	ErrNotAuthorized   = errors.New("sasl: not authorized")
-	ErrMalformed       = errors.New("sasl: malformed request")
-	ErrInvalidAuthzid  = errors.New("sasl: invalid authzid")
-	ErrInvalidMech     = errors.New("sasl: invalid mechanism")
-	ErrTemporary       = errors.New("sasl: temporary failure")
-	ErrChannelBinding  = errors.New("sasl: channel binding mismatch")
-	ErrDowngrade       = errors.New("sasl: client saw -PLUS offered but did not use it")
-	errUnexpectedInput = errors.New("sasl: unexpected input")
+	ErrNotAuthorized  = errors.New("sasl: not authorized")
+	ErrMalformed      = errors.New("sasl: malformed request")
+	ErrInvalidAuthzid = errors.New("sasl: invalid authzid")
+	ErrInvalidMech    = errors.New("sasl: invalid mechanism")
+	ErrTemporary      = errors.New("sasl: temporary failure")
+	ErrChannelBinding = errors.New("sasl: channel binding mismatch")
+	ErrDowngrade      = errors.New("sasl: client saw -PLUS offered but did not use it")
+	// ErrUnsupportedBinding: the client asked for a channel binding type
+	// this connection does not have (tls-unique on TLS 1.3, say).
+	ErrUnsupportedBinding = errors.New("sasl: unsupported channel binding type")
+	errUnexpectedInput    = errors.New("sasl: unexpected input")
 )
 
 // Lookup finds a user's credentials; ok is false for an unknown user.
@@ -52,6 +55,12 @@ type Config struct {
 	// Secret makes fake salts for unknown users, so that a reply never
 	// tells whether an account exists.
 	Secret []byte
+	// AllowClientY accepts the "y" flag although -PLUS is offered. The
+	// stream sets it only after this client already asked for a binding
+	// type we lack (Python's ssl offers only tls-unique, which TLS 1.3
+	// does not have, and slixmpp then retries with "y"); it costs the
+	// downgrade check for such clients only.
+	AllowClientY bool
 	// Nonce, when set, makes the server's nonce part (tests only).
 	Nonce func() string
 }
@@ -180,12 +189,12 @@ func (s *Server) scramFirst(msg string) ([]byte, error) {
 		return nil, ErrChannelBinding
 	case !s.plus && cf.cbFlag == 'p':
 		return nil, ErrChannelBinding
-	case !s.plus && cf.cbFlag == 'y' && len(s.cfg.Bindings) > 0:
+	case !s.plus && cf.cbFlag == 'y' && len(s.cfg.Bindings) > 0 && !s.cfg.AllowClientY:
 		return nil, ErrDowngrade
 	}
 	if s.plus {
 		if _, ok := s.cfg.Bindings[cf.cbName]; !ok {
-			return nil, ErrChannelBinding
+			return nil, ErrUnsupportedBinding
 		}
 	}
 	user, err := normalizeUser(cf.user)

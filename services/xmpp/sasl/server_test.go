@@ -106,24 +106,26 @@ func TestChannelBindingRules(t *testing.T) {
 	lookup := func(string) (Credentials, bool, error) { return c, true, nil }
 	binds := map[string][]byte{"tls-exporter": []byte("ekm"), "tls-server-end-point": []byte("cert")}
 	for _, tc := range []struct {
-		name  string
-		mech  string
-		binds map[string][]byte
-		first string
-		want  error
+		name   string
+		mech   string
+		binds  map[string][]byte
+		first  string
+		want   error
+		allowY bool
 	}{
-		{"plus without p", SCRAMSHA256Plus, binds, "n,,n=user,r=x", ErrChannelBinding},
-		{"plus unknown type", SCRAMSHA256Plus, binds, "p=tls-unique,,n=user,r=x", ErrChannelBinding},
-		{"plus ok", SCRAMSHA256Plus, binds, "p=tls-exporter,,n=user,r=x", nil},
-		{"downgrade", SCRAMSHA256, binds, "y,,n=user,r=x", ErrDowngrade},
-		{"y without plus offered", SCRAMSHA256, nil, "y,,n=user,r=x", nil},
-		{"p on plain mech", SCRAMSHA1, binds, "p=tls-exporter,,n=user,r=x", ErrChannelBinding},
-		{"mandatory ext", SCRAMSHA1, nil, "n,,m=foo,n=user,r=x", ErrMalformed},
-		{"bad escape", SCRAMSHA1, nil, "n,,n=us=er,r=x", ErrMalformed},
-		{"no nonce", SCRAMSHA1, nil, "n,,n=user", ErrMalformed},
+		{"plus without p", SCRAMSHA256Plus, binds, "n,,n=user,r=x", ErrChannelBinding, false},
+		{"plus unknown type", SCRAMSHA256Plus, binds, "p=tls-unique,,n=user,r=x", ErrUnsupportedBinding, false},
+		{"plus ok", SCRAMSHA256Plus, binds, "p=tls-exporter,,n=user,r=x", nil, false},
+		{"downgrade", SCRAMSHA256, binds, "y,,n=user,r=x", ErrDowngrade, false},
+		{"y without plus offered", SCRAMSHA256, nil, "y,,n=user,r=x", nil, false},
+		{"y after an unsupported type", SCRAMSHA256, binds, "y,,n=user,r=x", nil, true},
+		{"p on plain mech", SCRAMSHA1, binds, "p=tls-exporter,,n=user,r=x", ErrChannelBinding, false},
+		{"mandatory ext", SCRAMSHA1, nil, "n,,m=foo,n=user,r=x", ErrMalformed, false},
+		{"bad escape", SCRAMSHA1, nil, "n,,n=us=er,r=x", ErrMalformed, false},
+		{"no nonce", SCRAMSHA1, nil, "n,,n=user", ErrMalformed, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewServer(tc.mech, Config{Lookup: lookup, Bindings: tc.binds})
+			s, err := NewServer(tc.mech, Config{Lookup: lookup, Bindings: tc.binds, AllowClientY: tc.allowY})
 			if err != nil {
 				t.Fatal(err)
 			}

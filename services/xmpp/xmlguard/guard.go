@@ -58,11 +58,14 @@ type Guard struct {
 	// lets a server ping an idle peer without losing the parser state.
 	OnTimeout func() bool
 	// Total counts bytes read from the underlying reader.
-	Total  uint64
-	buf    *[]byte
-	pos, n int
-	err    error // read error, returned once buffered bytes are used
-	bad    error // limit violation, sticky
+	Total uint64
+	buf   *[]byte   // pooled buffer, held only while bulk input flows
+	small [256]byte // where an idle stream waits for its next bytes
+	cur   []byte    // unread input
+	pos   int
+	bulk  bool  // the last read filled its buffer: more is likely queued
+	err   error // read error, returned once buffered bytes are used
+	bad   error // limit violation, sticky
 
 	st      state
 	quote   byte
@@ -81,19 +84,19 @@ func New(r io.Reader, lim Limits) *Guard {
 func (g *Guard) Depth() int { return g.depth }
 
 // Buffered reports how many read-ahead bytes the guard holds.
-func (g *Guard) Buffered() int { return g.n - g.pos }
+func (g *Guard) Buffered() int { return len(g.cur) - g.pos }
 
 // ReadByte implements io.ByteReader.
 func (g *Guard) ReadByte() (byte, error) {
 	if g.bad != nil {
 		return 0, g.bad
 	}
-	if g.pos >= g.n {
+	if g.pos >= len(g.cur) {
 		if err := g.fill(); err != nil {
 			return 0, err
 		}
 	}
-	c := (*g.buf)[g.pos]
+	c := g.cur[g.pos]
 	g.pos++
 	if err := g.check(c); err != nil {
 		g.bad = err
@@ -106,7 +109,7 @@ func (g *Guard) ReadByte() (byte, error) {
 func (g *Guard) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
-		if n > 0 && g.pos >= g.n {
+		if n > 0 && g.pos >= len(g.cur) {
 			break
 		}
 		c, err := g.ReadByte()
@@ -122,7 +125,10 @@ func (g *Guard) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads more input into a pooled buffer.
+// fill reads more input. An idle stream blocks reading into the small
+// inline buffer; only when reads come back full (bulk input) does it take
+// a pooled 4 KiB buffer, and it gives it back once drained, so held
+// sessions keep no read buffer.
 func (g *Guard) fill() error {
 	if g.err != nil {
 		return g.err
@@ -131,12 +137,17 @@ func (g *Guard) fill() error {
 		bufPool.Put(g.buf)
 		g.buf = nil
 	}
-	g.buf = bufPool.Get().(*[]byte)
-	n, err := g.r.Read(*g.buf)
-	for n == 0 && err != nil && g.OnTimeout != nil && isTimeout(err) && g.OnTimeout() {
-		n, err = g.r.Read(*g.buf)
+	dst := g.small[:]
+	if g.bulk {
+		g.buf = bufPool.Get().(*[]byte)
+		dst = *g.buf
 	}
-	g.pos, g.n = 0, n
+	n, err := g.r.Read(dst)
+	for n == 0 && err != nil && g.OnTimeout != nil && isTimeout(err) && g.OnTimeout() {
+		n, err = g.r.Read(dst)
+	}
+	g.cur, g.pos = dst[:n], 0
+	g.bulk = n == len(dst)
 	g.Total += uint64(n)
 	if n > 0 {
 		if err != nil {
@@ -149,16 +160,6 @@ func (g *Guard) fill() error {
 	}
 	g.err = err
 	return err
-}
-
-// Release returns the guard's buffer to the pool if it holds no unread
-// bytes. The guard stays usable.
-func (g *Guard) Release() {
-	if g.buf != nil && g.pos >= g.n {
-		bufPool.Put(g.buf)
-		g.buf = nil
-		g.pos, g.n = 0, 0
-	}
 }
 
 func (g *Guard) check(c byte) error {
