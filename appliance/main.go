@@ -49,7 +49,8 @@ func Main(args []string, stderr io.Writer) int {
 	if *configFile == "" {
 		*configFile = filepath.Join(*dataDir, config.FileName)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ring := NewLogRing(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), 2000)
+	log := slog.New(ring)
 
 	cfg, cfgErr := config.Load(*configFile, base)
 	cfg.DataDir = *dataDir // the flag decides where the data is, not the file
@@ -71,6 +72,7 @@ func Main(args []string, stderr io.Writer) int {
 		Logger:    log,
 		Version:   Version,
 		Console:   stderr,
+		LogRing:   ring,
 		Services:  serviceFactories(),
 	}
 	if cfgErr == nil {

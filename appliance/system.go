@@ -16,6 +16,7 @@ import (
 	"github.com/chatsecure/box/config"
 	"github.com/chatsecure/box/gpio"
 	"github.com/chatsecure/box/services"
+	"github.com/chatsecure/box/services/console"
 	"github.com/chatsecure/box/services/store"
 	"github.com/chatsecure/box/tpm"
 	"github.com/chatsecure/box/tpm/recovery"
@@ -28,6 +29,13 @@ type ServiceEnv struct {
 	Store  *store.Store
 	TLS    *tls.Config
 	Logger *slog.Logger
+	// Box is the System as the console sees it.
+	Box console.Box
+	// Made holds the services made so far, by name (the console uses the
+	// XMPP service's accounts).
+	Made map[string]services.Service
+	// SetSessions tells the System how to count client sessions.
+	SetSessions func(func() int)
 }
 
 // A ServiceFactory makes one service once the store is open.
@@ -53,6 +61,8 @@ type Options struct {
 	// Reboot restarts the machine after the store is closed; nil in dev
 	// mode, where a reboot request is only logged.
 	Reboot func() error
+	// LogRing, when set, is what the console's log page shows.
+	LogRing *LogRing
 	// Console is where boxd speaks to the person at the box (stderr in
 	// dev mode, the serial console on the image): the recovery code at
 	// first start. Nil: nowhere.
@@ -72,6 +82,8 @@ type System struct {
 	onState        func(State)
 	console        io.Writer
 	reboot         func() error
+	logRing        *LogRing
+	sessions       func() int
 	gpio           *gpio.Devices
 	gpioErr        error
 	started        time.Time
@@ -113,6 +125,7 @@ func New(opts Options) *System {
 		onState:        opts.OnState,
 		console:        opts.Console,
 		reboot:         opts.Reboot,
+		logRing:        opts.LogRing,
 		m:              machine{state: StateBoot},
 		svcErrs:        map[string]error{},
 		ready:          make(chan struct{}),
@@ -304,7 +317,10 @@ func (s *System) startServices() {
 			Certificates: []tls.Certificate{s.cert},
 			MinVersion:   tls.VersionTLS12,
 		},
-		Logger: s.log,
+		Logger:      s.log,
+		Box:         consoleBox{s},
+		Made:        map[string]services.Service{},
+		SetSessions: func(f func() int) { s.sessions = f },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.svcStop = cancel
@@ -320,6 +336,7 @@ func (s *System) startServices() {
 			s.svcErrs[fmt.Sprintf("service %d", len(s.svcErrs))] = err
 			continue
 		}
+		env.Made[svc.Name()] = svc
 		if a, ok := svc.(services.AdminHandler); ok {
 			a.RegisterAdmin(mux)
 		}
