@@ -1,14 +1,14 @@
 package images
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"sort"
-
-	"github.com/diskfs/go-diskfs/backend/file"
-	"github.com/diskfs/go-diskfs/filesystem/fat16"
+	"strconv"
 )
 
 // BootFile is one file of the boot partition: Name is its absolute path in
@@ -20,101 +20,104 @@ type BootFile struct {
 	Src  string
 }
 
-// WriteBootFS writes a FAT16 file system of size bytes holding files to path.
+// WriteBootFS writes a FAT16 file system of size bytes holding files to dst,
+// with Debian's dosfstools (mkfs.fat) and mtools (mcopy). hiddenSectors is
+// the partition's start on the disk, recorded in the boot sector.
 //
-// FAT16 rather than FAT32: gokrazy's init reads and edits cmdline.txt with its
-// own minimal FAT16B reader (fixed root directory, 16-bit FAT size field), so
-// a FAT32 boot partition would break its A/B switch and test boot. The Pi
-// firmware reads FAT16 too. cmdline.txt is written first so it sits in the
-// first root directory slot and in one contiguous run of clusters, which that
-// reader relies on.
-func WriteBootFS(dst string, size int64, files []BootFile) error {
-	files = append([]BootFile(nil), files...)
-	sort.SliceStable(files, func(i, j int) bool {
-		ci, cj := files[i].Name == "/cmdline.txt", files[j].Name == "/cmdline.txt"
-		if ci != cj {
-			return ci
-		}
-		return files[i].Name < files[j].Name
-	})
-	f, err := os.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+// The format is dictated by gokrazy's init, which reads and edits
+// cmdline.txt in place with its own minimal FAT16B reader: FAT16 (not FAT32),
+// exactly one FAT (the reader expects the root directory right behind the
+// first one), a fixed 512-entry root directory, and cmdline.txt stored
+// contiguously. cmdline.txt is copied first, into the empty file system, so
+// it takes the first directory slot and the first clusters. go-diskfs's
+// FAT16 writer always writes two FATs (and its reader fails on one), hence
+// the Debian tools here and our own reader in fat16.go.
+func WriteBootFS(ctx context.Context, dst string, size, hiddenSectors int64, files []BootFile) error {
+	if size%1024 != 0 {
+		return fmt.Errorf("images: boot fs: size %d is not a multiple of 1 KiB", size)
+	}
+	stage, err := os.MkdirTemp("", "bootfs-")
 	if err != nil {
 		return fmt.Errorf("images: boot fs: %w", err)
 	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		return fmt.Errorf("images: boot fs: %w", err)
-	}
-	fs, err := fat16.Create(file.New(f, false), size, 0, SectorSize, "GOKRAZY", true)
-	if err != nil {
-		return fmt.Errorf("images: boot fs: create fat16: %w", err)
-	}
-	dirs := map[string]bool{"/": true}
+	defer os.RemoveAll(stage)
+	hasCmdline := false
 	for _, bf := range files {
-		if !path.IsAbs(bf.Name) || path.Clean(bf.Name) != bf.Name {
+		if !path.IsAbs(bf.Name) || path.Clean(bf.Name) != bf.Name || bf.Name == "/" {
 			return fmt.Errorf("images: boot fs: bad name %q", bf.Name)
 		}
-		if d := path.Dir(bf.Name); !dirs[d] {
-			if err := fs.Mkdir(d); err != nil {
-				return fmt.Errorf("images: boot fs: mkdir %s: %w", d, err)
-			}
-			for p := d; p != "/"; p = path.Dir(p) {
-				dirs[p] = true
-			}
+		hasCmdline = hasCmdline || bf.Name == "/cmdline.txt"
+		p := filepath.Join(stage, filepath.FromSlash(bf.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("images: boot fs: %w", err)
 		}
-		if err := writeBootFile(fs, bf); err != nil {
-			return err
+		if bf.Data != nil {
+			err = os.WriteFile(p, bf.Data, 0o644)
+		} else {
+			err = copyFile(bf.Src, p, 0o644)
 		}
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("images: boot fs: %w", err)
-	}
-	return f.Close()
-}
-
-func writeBootFile(fs *fat16.FileSystem, bf BootFile) error {
-	data := bf.Data
-	if data == nil {
-		var err error
-		if data, err = os.ReadFile(bf.Src); err != nil {
+		if err != nil {
 			return fmt.Errorf("images: boot fs: %w", err)
 		}
 	}
-	w, err := fs.OpenFile(bf.Name, os.O_CREATE|os.O_RDWR)
+	if err := os.Remove(dst); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("images: boot fs: %w", err)
+	}
+	if err := run(ctx, "mkfs.fat", "-C", "-F", "16", "-f", "1", "-r", "512",
+		"-n", "GOKRAZY", "-i", "60c24cc1", "-h", strconv.FormatInt(hiddenSectors, 10),
+		"--invariant", "--mbr=n", dst, strconv.FormatInt(size/1024, 10)); err != nil {
+		return fmt.Errorf("images: boot fs: mkfs.fat (Debian dosfstools): %w", err)
+	}
+	ents, err := os.ReadDir(stage)
 	if err != nil {
-		return fmt.Errorf("images: boot fs: create %s: %w", bf.Name, err)
+		return fmt.Errorf("images: boot fs: %w", err)
 	}
-	// One Write call keeps the file's clusters contiguous.
-	if _, err := w.Write(data); err != nil {
-		w.Close()
-		return fmt.Errorf("images: boot fs: write %s: %w", bf.Name, err)
+	var rest []string
+	for _, e := range ents {
+		if e.Name() != "cmdline.txt" {
+			rest = append(rest, filepath.Join(stage, e.Name()))
+		}
 	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("images: boot fs: close %s: %w", bf.Name, err)
+	sort.Strings(rest)
+	batches := [][]string{rest}
+	if hasCmdline {
+		batches = [][]string{{filepath.Join(stage, "cmdline.txt")}, rest}
+	}
+	for _, b := range batches {
+		if len(b) == 0 {
+			continue
+		}
+		args := append([]string{"-i", dst, "-s", "-Q"}, b...)
+		if err := run(ctx, "mcopy", append(args, "::/")...); err != nil {
+			return fmt.Errorf("images: boot fs: mcopy (Debian mtools): %w", err)
+		}
 	}
 	return nil
 }
 
-// ReadBootFile reads name from the boot FAT at byte offset off (size bytes)
+// run runs a tool, returning its output in the error if it fails.
+func run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	// mtools refuses images whose geometry it finds odd unless told not to.
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, out)
+	}
+	return nil
+}
+
+// ReadBootFile reads name (an 8.3 path) from the boot FAT at byte offset off
 // in the disk image img. The qemu harness uses it as its bootloader.
-func ReadBootFile(img string, off, size int64, name string) ([]byte, error) {
+func ReadBootFile(img string, off int64, name string) ([]byte, error) {
 	f, err := os.Open(img)
 	if err != nil {
 		return nil, fmt.Errorf("images: read boot file: %w", err)
 	}
 	defer f.Close()
-	fs, err := fat16.Read(file.New(f, true), size, off, SectorSize)
+	fs, err := OpenFAT16(f, off)
 	if err != nil {
-		return nil, fmt.Errorf("images: read boot file: open fat16: %w", err)
+		return nil, err
 	}
-	r, err := fs.OpenFile(name, os.O_RDONLY)
-	if err != nil {
-		return nil, fmt.Errorf("images: read boot file %s: %w", name, err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("images: read boot file %s: %w", name, err)
-	}
-	return b, nil
+	return fs.ReadFile(name)
 }

@@ -11,12 +11,12 @@
 // (root squashfs, boot FAT) that the updates package bundles.
 //
 // Files by concern: layout.go (sizes and offsets), partuuid.go, gpt.go,
-// cmdline.go, configtxt.go, bootfs.go (FAT16 via go-diskfs), rootfs.go
+// cmdline.go, configtxt.go, bootfs.go (FAT16 via dosfstools+mtools, read back by fat16.go), rootfs.go
 // (staging + mksquashfs), gobuild.go (static cross builds), elfcheck.go,
 // modules.go (locating gokrazy's kernel/firmware modules), target.go,
 // image.go (assembly), run.go (the boxbuild command line).
 //
 // It may import config and the standard library, go-diskfs and the gokrazy
 // kernel/firmware modules (data only). It runs the go tool, mksquashfs
-// (Debian squashfs-tools) and, for arm64 cgo builds, aarch64-linux-gnu-gcc.
+// (Debian squashfs-tools), mkfs.fat and mcopy (dosfstools, mtools) and, for arm64 cgo builds, aarch64-linux-gnu-gcc.
 package images

@@ -133,7 +133,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteBootFS(res.BootFS, o.Layout.BootBytes, files); err != nil {
+	if err := WriteBootFS(ctx, res.BootFS, o.Layout.BootBytes, o.Layout.Partitions()[0].FirstLBA, files); err != nil {
 		return nil, err
 	}
 	res.BootBytes = o.Layout.BootBytes

@@ -88,16 +88,20 @@ func main() {
 			http.Error(w, "POST only", http.StatusMethodNotAllowed)
 			return
 		}
-		// kexec=off: a real reboot, so qemu (-no-reboot) exits and the
-		// harness boots whatever the boot partition now says.
-		resp, err := gokrazy.Post("http://gokrazy/reboot?kexec=off&async=true&wait_per_signal=200ms", "", nil)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Fprintf(w, "%d %s", resp.StatusCode, body)
+		// Answer first: gokrazy kills this program while rebooting.
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintln(w, "rebooting")
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			// kexec=off: a real reboot, so qemu (-no-reboot) exits and
+			// the harness boots whatever the boot partition now says.
+			resp, err := gokrazy.Post("http://gokrazy/reboot?kexec=off&wait_per_signal=200ms", "", nil)
+			if err != nil {
+				log.Printf("probe: reboot: %v", err)
+				return
+			}
+			resp.Body.Close()
+		}()
 	})
 	log.Fatal(http.ListenAndServe(":8089", nil))
 }
