@@ -209,7 +209,7 @@ func (f *FAT16) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, e.size)
+	out := make([]byte, 0, min(e.size, 1<<20))
 	for _, c := range cs {
 		n := min(f.clusterBytes(), e.size-int64(len(out)))
 		buf := make([]byte, n)
