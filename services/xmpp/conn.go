@@ -1,0 +1,489 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatsecure/box/services/xmpp/csi"
+	"github.com/chatsecure/box/services/xmpp/elem"
+	"github.com/chatsecure/box/services/xmpp/ping"
+	"github.com/chatsecure/box/services/xmpp/router"
+	"github.com/chatsecure/box/services/xmpp/xmlguard"
+)
+
+// Namespaces of stream negotiation.
+const (
+	nsStream  = "http://etherx.jabber.org/streams"
+	nsTLS     = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsBind    = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSession = "urn:ietf:params:xml:ns:xmpp-session"
+	nsSASLCB  = "urn:xmpp:sasl-cb:0"
+	nsRostVer = "urn:xmpp:features:rosterver"
+)
+
+// streamError ends a stream with a defined condition (RFC 6120 §4.9.3).
+type streamError struct {
+	cond, text string
+}
+
+func (e *streamError) Error() string { return "xmpp: stream error " + e.cond + ": " + e.text }
+
+// conn is one client connection through negotiation and, once bound, the
+// session's stream. One goroutine reads; any goroutine may write.
+type conn struct {
+	s      *Server
+	raw    net.Conn
+	nc     net.Conn // raw, or the TLS conn over it
+	tls    *tls.Conn
+	direct bool
+	ip     string
+
+	guard *xmlguard.Guard
+	dec   *xml.Decoder
+
+	wmu    sync.Mutex
+	wbuf   []byte
+	closed bool
+	opened bool // our stream header is out
+
+	authed    bool
+	user      string
+	authFails int
+	rc        *router.Conn
+
+	// Dead-peer detection once bound.
+	lastTotal uint64
+	pingID    string
+}
+
+func (s *Server) newConn(nc net.Conn, direct bool) *conn {
+	ip, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		ip = nc.RemoteAddr().String()
+	}
+	return &conn{s: s, raw: nc, nc: nc, direct: direct, ip: ip}
+}
+
+func (c *conn) secure() bool { return c.tls != nil }
+
+func (c *conn) serve(ctx context.Context) {
+	defer c.raw.Close()
+	overLimit := !c.s.acquireIP(c.ip)
+	if !overLimit {
+		defer c.s.releaseIP(c.ip)
+	}
+	// Everything up to resource binding must finish by the auth deadline
+	// (slowloris and idle unauthenticated streams).
+	c.raw.SetDeadline(c.s.now().Add(time.Duration(c.s.cfg.AuthTimeout)))
+	if c.direct {
+		t := tls.Server(c.raw, c.s.direct)
+		if err := t.HandshakeContext(ctx); err != nil {
+			c.s.log.Debug("xmpp: direct TLS handshake", "ip", c.ip, "err", err)
+			return
+		}
+		c.tls, c.nc = t, t
+	}
+	err := c.run(ctx, overLimit)
+	if c.rc != nil {
+		c.rc.Unbind()
+	}
+	c.fail(err)
+}
+
+// fail ends the stream for err: a stream error where one applies.
+func (c *conn) fail(err error) {
+	var se *streamError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		c.closeStream()
+		return
+	case errors.As(err, &se):
+	case errors.Is(err, xmlguard.ErrTooLarge):
+		se = &streamError{"policy-violation", "stanza too large"}
+	case errors.Is(err, xmlguard.ErrTooDeep):
+		se = &streamError{"policy-violation", "XML nested too deep"}
+	case errors.Is(err, xmlguard.ErrRestricted):
+		se = &streamError{"restricted-xml", ""}
+	case isTimeout(err):
+		se = &streamError{"connection-timeout", ""}
+	case isSyntax(err):
+		se = &streamError{"not-well-formed", ""}
+	default:
+		// The connection broke (reset, closed by Close); nothing to say.
+		c.closeStream()
+		return
+	}
+	c.Close(se.cond, se.text)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func isSyntax(err error) bool {
+	var se *xml.SyntaxError
+	return errors.As(err, &se) || errors.Is(err, elem.ErrUnexpectedEOF) ||
+		strings.HasPrefix(err.Error(), "elem:") || strings.HasPrefix(err.Error(), "xml:")
+}
+
+// write sends raw bytes under the write lock.
+func (c *conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(b)
+}
+
+func (c *conn) writeLocked(b []byte) error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.nc.SetWriteDeadline(c.s.now().Add(writeTimeout))
+	if _, err := c.nc.Write(b); err != nil {
+		// A timed-out TLS write leaves the conn unusable: close it.
+		c.closed = true
+		c.raw.Close()
+		return err
+	}
+	return nil
+}
+
+// Send implements router.Sender.
+func (c *conn) Send(st *elem.Element) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf = st.Append(c.wbuf[:0], elem.NSClient)
+	err := c.writeLocked(c.wbuf)
+	if cap(c.wbuf) > 8192 {
+		c.wbuf = nil // do not hold big buffers for idle sessions
+	}
+	return err
+}
+
+// Close implements router.Sender: a stream error, the closing tag, and
+// the connection closed (which also stops the reader).
+func (c *conn) Close(cond, text string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return
+	}
+	var b []byte
+	if !c.opened {
+		b = c.header(b)
+	}
+	b = append(b, "<stream:error><"+cond+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"...)
+	if text != "" {
+		t := elem.New(elem.NSStreams, "text").AddText(text)
+		b = t.Append(b, "")
+	}
+	b = append(b, "</stream:error></stream:stream>"...)
+	c.writeLocked(b)
+	c.closed = true
+	c.raw.Close()
+}
+
+// closeStream ends the stream without an error.
+func (c *conn) closeStream() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.opened {
+		c.writeLocked([]byte("</stream:stream>"))
+	}
+	c.closed = true
+	c.raw.Close()
+}
+
+func (c *conn) header(b []byte) []byte {
+	var id [12]byte
+	rand.Read(id[:])
+	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"...)
+	b = append(b, hex.EncodeToString(id[:])...)
+	b = append(b, "' from='"...)
+	b = append(b, c.s.cfg.Domain...)
+	b = append(b, "' version='1.0' xml:lang='en'>"...)
+	return b
+}
+
+// openStream reads the client's stream header on a fresh parser and
+// answers with ours and the features.
+func (c *conn) openStream() error {
+	c.guard = xmlguard.New(c.nc, xmlguard.Limits{MaxStanza: c.s.cfg.MaxStanzaBytes, MaxDepth: maxDepth})
+	c.guard.OnTimeout = c.onTimeout
+	c.dec = xml.NewDecoder(c.guard)
+	c.dec.Strict = true
+	c.wmu.Lock()
+	c.opened = false
+	c.wmu.Unlock()
+	var start xml.StartElement
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			continue // the XML declaration
+		case xml.CharData:
+			if len(strings.TrimSpace(string(t))) == 0 {
+				continue
+			}
+			return &streamError{"not-well-formed", "text before the stream header"}
+		case xml.StartElement:
+			start = t
+		default:
+			return &streamError{"restricted-xml", ""}
+		}
+		break
+	}
+	if err := c.write(c.header(nil)); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	c.opened = true
+	c.wmu.Unlock()
+	if start.Name.Space != nsStream || start.Name.Local != "stream" {
+		return &streamError{"invalid-namespace", ""}
+	}
+	var to, ver, xmlns string
+	for _, a := range start.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "to":
+			to = a.Value
+		case a.Name.Space == "" && a.Name.Local == "version":
+			ver = a.Value
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			xmlns = a.Value
+		}
+	}
+	if xmlns != elem.NSClient {
+		return &streamError{"invalid-namespace", "only jabber:client streams here"}
+	}
+	if !strings.EqualFold(to, c.s.cfg.Domain) {
+		return &streamError{"host-unknown", ""}
+	}
+	if ver == "" || !strings.HasPrefix(ver, "1.") {
+		return &streamError{"unsupported-version", ""}
+	}
+	// The stream prefix is bound to the streams namespace by our header.
+	b := []byte("<stream:features>")
+	for _, f := range c.features().Elements() {
+		b = f.Append(b, elem.NSClient)
+	}
+	return c.write(append(b, "</stream:features>"...))
+}
+
+// features is the features list for the current state.
+func (c *conn) features() *elem.Element {
+	f := elem.New(nsStream, "features")
+	switch {
+	case !c.secure():
+		f.Add(elem.New(nsTLS, "starttls").Add(elem.New(nsTLS, "required")))
+	case !c.authed:
+		m := elem.New(nsSASL, "mechanisms")
+		for _, name := range c.mechanisms() {
+			m.Add(elem.New(nsSASL, "mechanism").AddText(name))
+		}
+		f.Add(m)
+		if b := c.bindings(); len(b) > 0 {
+			// XEP-0440: which channel bindings we support.
+			cb := elem.New(nsSASLCB, "sasl-channel-binding")
+			for _, t := range []string{"tls-exporter", "tls-server-end-point"} {
+				if _, ok := b[t]; ok {
+					cb.Add(elem.New(nsSASLCB, "channel-binding", "type", t))
+				}
+			}
+			f.Add(cb)
+		}
+	default:
+		f.Add(elem.New(nsBind, "bind"))
+		f.Add(elem.New(nsSession, "session").Add(elem.New(nsSession, "optional")))
+		f.Add(elem.New(csi.NS, "csi"))
+		f.Add(elem.New(nsRostVer, "ver"))
+	}
+	f.Add(c.s.caps)
+	return f
+}
+
+// next reads the next top-level element; io.EOF when the client closes
+// its stream.
+func (c *conn) next() (*elem.Element, error) {
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return elem.Read(c.dec, t)
+		case xml.EndElement:
+			return nil, io.EOF
+		case xml.CharData:
+			if len(strings.TrimSpace(string(t))) != 0 {
+				return nil, &streamError{"not-well-formed", "text between stanzas"}
+			}
+		default:
+			return nil, &streamError{"restricted-xml", ""}
+		}
+	}
+}
+
+// run negotiates and then serves the session.
+func (c *conn) run(ctx context.Context, overLimit bool) error {
+	if err := c.openStream(); err != nil {
+		return err
+	}
+	if overLimit {
+		return &streamError{"policy-violation", "too many connections from your address"}
+	}
+	for {
+		el, err := c.next()
+		if err != nil {
+			return err
+		}
+		switch {
+		case !c.secure():
+			if el.Name.Space != nsTLS || el.Name.Local != "starttls" {
+				return &streamError{"policy-violation", "STARTTLS is required"}
+			}
+			if err := c.startTLS(ctx); err != nil {
+				return err
+			}
+		case !c.authed:
+			if el.Name.Space != nsSASL || el.Name.Local != "auth" {
+				return &streamError{"not-authorized", ""}
+			}
+			if err := c.auth(ctx, el); err != nil {
+				return err
+			}
+		case c.rc == nil:
+			if err := c.bind(el); err != nil {
+				return err
+			}
+		default:
+			if err := c.stanza(ctx, el); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *conn) startTLS(ctx context.Context) error {
+	if err := c.write([]byte("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")); err != nil {
+		return err
+	}
+	t := tls.Server(c.raw, c.s.tlsCfg)
+	if err := t.HandshakeContext(ctx); err != nil {
+		c.wmu.Lock()
+		c.closed = true
+		c.wmu.Unlock()
+		return err
+	}
+	c.wmu.Lock()
+	c.tls, c.nc = t, t
+	c.wmu.Unlock()
+	return c.openStream()
+}
+
+// stanza handles one element of a bound session.
+func (c *conn) stanza(ctx context.Context, el *elem.Element) error {
+	if el.IsStanza() {
+		if el.Name.Local == "iq" && el.Type() == "set" {
+			if p := el.FirstElement(); p != nil && p.Name.Space == nsSession {
+				// Legacy session establishment (RFC 3921): a no-op.
+				return c.Send(elem.Result(el))
+			}
+		}
+		c.rc.Route(ctx, el)
+		return nil
+	}
+	if el.Name.Space == csi.NS {
+		switch el.Name.Local {
+		case "active":
+			c.rc.SetActive(true)
+			return nil
+		case "inactive":
+			c.rc.SetActive(false)
+			return nil
+		}
+	}
+	return &streamError{"unsupported-stanza-type", ""}
+}
+
+// bind handles resource binding (RFC 6120 §7) and the legacy session IQ.
+// The JID is made from the SASL identity only; the stream header's "from"
+// and any "from" on the IQ are ignored.
+func (c *conn) bind(el *elem.Element) error {
+	if !el.IsStanza() || el.Name.Local != "iq" {
+		return &streamError{"not-authorized", "bind a resource first"}
+	}
+	p := el.FirstElement()
+	if el.Type() != "set" || p == nil || p.Name.Space != nsBind || p.Name.Local != "bind" {
+		if el.Type() == "get" || el.Type() == "set" {
+			return c.Send(elem.ErrorReply(el, elem.Cancel, "not-allowed"))
+		}
+		return nil
+	}
+	el.SetAttr("from", "")
+	var res string
+	if r := p.Child(nsBind, "resource"); r != nil {
+		res = strings.TrimSpace(r.Text())
+	}
+	rc, err := c.s.router.Bind(c.user, res, c)
+	switch {
+	case errors.Is(err, router.ErrTooManySessions):
+		return c.Send(elem.ErrorReply(el, elem.Wait, "resource-constraint"))
+	case err != nil:
+		return c.Send(elem.ErrorReply(el, elem.Modify, "bad-request"))
+	}
+	c.rc = rc
+	rc.SetPong(func(id string) {})
+	// From now on the deadline is about idleness, not authentication.
+	c.lastTotal = c.guard.Total
+	c.raw.SetReadDeadline(c.s.now().Add(c.s.idle))
+	c.raw.SetWriteDeadline(time.Time{})
+	reply := elem.Result(el).Add(elem.New(nsBind, "bind").Add(elem.New(nsBind, "jid").AddText(rc.JID().String())))
+	return c.Send(reply)
+}
+
+// onTimeout runs when a read deadline passes. Before binding that is the
+// auth timeout: give up. Afterwards: if bytes came in since the last check
+// the peer is alive; otherwise ping it once (XEP-0199) and give it
+// pingWait to answer anything.
+func (c *conn) onTimeout() bool {
+	if c.rc == nil {
+		return false
+	}
+	now := c.s.now()
+	if c.guard.Total != c.lastTotal {
+		c.lastTotal = c.guard.Total
+		c.pingID = ""
+		c.raw.SetReadDeadline(now.Add(c.s.idle))
+		return true
+	}
+	if c.pingID != "" {
+		return false // no answer to our ping: dead peer
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	c.pingID = "ping-" + base64.RawURLEncoding.EncodeToString(b[:])
+	if err := c.Send(ping.Request(c.pingID, c.rc.JID().String())); err != nil {
+		return false
+	}
+	c.raw.SetReadDeadline(now.Add(c.s.pingWait))
+	return true
+}

@@ -1,0 +1,32 @@
+// Package xmpp is the box's XMPP server core (RFC 6120, RFC 6121): the c2s
+// listeners (STARTTLS required on one, direct TLS per XEP-0368 with ALPN
+// xmpp-client on the other, TLS 1.2+), stream negotiation with our own SASL
+// feature (package sasl), resource binding where the SASL identity is the
+// only identity, stream limits, and the admin API for accounts. Stanzas go
+// to package router; each feature lives in its own subpackage whose doc
+// comment names its RFC or XEP.
+//
+// Stream parsing is encoding/xml behind xmlguard, not mellium.im/xmpp's
+// Session: mellium v0.22.0 cannot run server-side SCRAM, takes the bound
+// identity from the stream header's "from", spawns a goroutine per Send for
+// deadlines and wraps STARTTLS around the raw conn where the byte limits
+// could not see the plaintext. mellium.im/xmpp/jid does the JID rules and
+// mellium's client is used in the tests as a client nobody here wrote.
+//
+// It imports the subpackages, services, services/store, config and
+// mellium.im/xmpp/jid.
+//
+// # Admin API
+//
+// RegisterAdmin adds, under /v1/xmpp/ (JSON in and out; errors are
+// {"error": "..."} with 400 for bad input, 404 for an unknown account, 409
+// for an existing one):
+//
+//	POST   /v1/xmpp/users         {"jid": "alice@domain", "password": "..."} → 201 {"jid": ...}
+//	GET    /v1/xmpp/users         → 200 {"users": ["alice@domain", ...]}
+//	POST   /v1/xmpp/users/passwd  {"jid": ..., "password": ...} → 200 {"jid": ...}; the user's sessions end
+//	DELETE /v1/xmpp/users/{jid}   → 200 {"jid": ...}; sessions end, the roster, offline messages,
+//	                              block list, vCard and private XML go with the account
+//
+// A "jid" may be a bare localpart ("alice"); the domain is the server's.
+package xmpp
