@@ -65,6 +65,7 @@ func TestBootRebootPersist(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("image built in %s", time.Since(buildStart).Round(time.Millisecond))
+	checkImage(t, res, target, layout)
 
 	probeHost, err := FreePort()
 	if err != nil {
