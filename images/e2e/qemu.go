@@ -23,12 +23,15 @@ type Machine struct {
 	Layout images.Layout
 	Dir    string      // swtpm state, kernel copies, serial logs
 	Fwd    map[int]int // guest port → host port
-	boots  int
-	qemu   *exec.Cmd
-	swtpm  *exec.Cmd
-	done   chan struct{} // closed when qemu has exited
-	err    error         // qemu's exit status, valid after done
-	Serial string        // serial log of the current boot
+	// RTCBase, if set, is qemu's -rtc base= for the next start: the
+	// guest's clock starts there (like a Pi without RTC).
+	RTCBase string
+	boots   int
+	qemu    *exec.Cmd
+	swtpm   *exec.Cmd
+	done    chan struct{} // closed when qemu has exited
+	err     error         // qemu's exit status, valid after done
+	Serial  string        // serial log of the current boot
 }
 
 // FreePort asks the kernel for a free loopback port.
@@ -93,14 +96,19 @@ func (m *Machine) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.qemu = exec.CommandContext(ctx, "qemu-system-x86_64",
+	args := []string{
 		"-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1024", "-smp", "2",
 		"-no-reboot", "-nographic", "-nodefaults", "-serial", "stdio", "-monitor", "none",
 		"-kernel", kpath, "-append", cmdline,
-		"-drive", "file="+m.Image+",format=raw,if=virtio",
+		"-drive", "file=" + m.Image + ",format=raw,if=virtio",
 		"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0",
-		"-chardev", "socket,id=chrtpm,path="+sock,
-		"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
+		"-chardev", "socket,id=chrtpm,path=" + sock,
+		"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0",
+	}
+	if m.RTCBase != "" {
+		args = append(args, "-rtc", "base="+m.RTCBase)
+	}
+	m.qemu = exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	m.qemu.Stdout, m.qemu.Stderr = serial, serial
 	if err := m.qemu.Start(); err != nil {
 		m.stopTPM()

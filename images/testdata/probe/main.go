@@ -72,12 +72,14 @@ func main() {
 			ui = resp.StatusCode == http.StatusOK
 		}
 		_, pw := os.Stat("/etc/gokr-pw.txt")
+		_, tpm := os.Stat("/dev/tpmrm0")
 		json.NewEncoder(w).Encode(map[string]any{
 			"boots":          boots,
 			"perm_mounted":   perm.Dev != root.Dev,
 			"perm_ext4":      sfs.Type == 0xef53,
 			"gokrazy_ui":     ui,
 			"gokr_pw_absent": os.IsNotExist(pw),
+			"tpm":            tpm == nil,
 			"cmdline":        strings.TrimSpace(string(cmdline)),
 			"lasttime":       strings.TrimSpace(string(lasttime)),
 			"now":            time.Now().UTC().Format(time.RFC3339),
