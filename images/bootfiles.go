@@ -22,7 +22,7 @@ var (
 	kernelGlobs   = []string{"vmlinuz", "*.dtb", "overlays/*.dtbo", "overlays/overlay_map.dtb"}
 )
 
-// BootFiles lists the boot partition's files for target t.
+// bootFiles lists the boot partition's files for target t.
 func bootFiles(t Target, src bootSources, cmdline []byte, configTxt string) ([]BootFile, error) {
 	files := []BootFile{{Name: "/cmdline.txt", Data: cmdline}}
 	if t.FirmwareModule == "" {

@@ -11,12 +11,15 @@
 // (root squashfs, boot FAT) that the updates package bundles.
 //
 // Files by concern: layout.go (sizes and offsets), partuuid.go, gpt.go,
-// cmdline.go, configtxt.go, bootfs.go (FAT16 via dosfstools+mtools, read back by fat16.go), rootfs.go
+// cmdline.go, configtxt.go, bootfiles.go (what goes on the boot FAT),
+// bootfs.go (FAT16 via dosfstools+mtools), fat16.go (a FAT16 reader that
+// looks at the FAT the way gokrazy's init does), rootfs.go
 // (staging + mksquashfs), gobuild.go (static cross builds), elfcheck.go,
 // modules.go (locating gokrazy's kernel/firmware modules), target.go,
 // image.go (assembly), run.go (the boxbuild command line).
 //
-// It may import config and the standard library, go-diskfs and the gokrazy
-// kernel/firmware modules (data only). It runs the go tool, mksquashfs
-// (Debian squashfs-tools), mkfs.fat and mcopy (dosfstools, mtools) and, for arm64 cgo builds, aarch64-linux-gnu-gcc.
+// It may import config, the standard library and the gokrazy kernel and
+// firmware modules (data only); its tests read the GPT back with go-diskfs.
+// It runs the go tool, mksquashfs (Debian squashfs-tools), mkfs.fat and mcopy
+// (dosfstools, mtools) and, for arm64 cgo builds, aarch64-linux-gnu-gcc.
 package images

@@ -225,14 +225,12 @@ func (o *Options) cmdline(src bootSources, id DiskID) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("images: %w", err)
 	}
-	var extra []string
 	if o.Target.FirmwareModule == "" {
 		// The kernel package waits 10 s for slow USB disks; rootwait waits
 		// exactly as long as the root device takes to appear.
-		b := strings.ReplaceAll(string(base), "rootdelay=10", "rootwait")
-		base = []byte(b)
+		base = []byte(strings.ReplaceAll(string(base), "rootdelay=10", "rootwait"))
 	}
-	return Cmdline(string(base), id.RootArg(), o.Target.Consoles, extra)
+	return Cmdline(string(base), id.RootArg(), o.Target.Consoles, nil)
 }
 
 // writeImage writes the partition table and copies the boot FAT into
