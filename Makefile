@@ -9,10 +9,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/chatsecure/box/appliance.Version=$(VERSION)
 BUILD := build
 
-# Debian packages the tests use: libssl-dev for the TPM simulator (cgo).
-DEB_PACKAGES := gcc libssl-dev
+TARGET ?= amd64
 
-.PHONY: all build run test test-unit lint deps clean
+# Debian packages the tests use: libssl-dev for the TPM simulator (cgo),
+# python3-slixmpp for the XMPP interop test, chromium for the console's
+# browser test. images/scripts/deps.sh adds what image building and the
+# qemu end-to-end test need.
+DEB_PACKAGES := gcc libssl-dev python3-slixmpp chromium
+
+.PHONY: all build run test test-unit test-browser test-e2e lint deps clean image images
 
 all: build
 
@@ -39,16 +44,35 @@ deps:
 			echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
 		fi; \
 	fi
+	@if [ "$$(id -u)" = 0 ]; then sh images/scripts/deps.sh; \
+	else echo "not root: run sudo sh images/scripts/deps.sh for image building and qemu"; fi
+	@cd services/console/e2e && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps lint test-unit
+test: deps lint test-unit test-browser test-e2e
 
 test-unit:
 	$(GO) test -count=1 -timeout 15m ./...
+
+# The console in headless Chromium (playwright-core, no browser download).
+test-browser:
+	$(GO) test -count=1 -tags browser -timeout 10m -run 'TestBrowser' ./services/console/... ./cmd/boxctl/...
+
+# Images built and checked; the amd64 one booted in qemu (TCG) with swtpm.
+test-e2e:
+	$(GO) test -count=1 -tags e2e -timeout 20m ./images/...
+
+# make image TARGET=pi|amd64 → build/box-<target>-<version>.img (+ update payloads)
+image:
+	$(GO) run ./cmd/boxbuild image -target $(TARGET) -version $(VERSION)
+
+images:
+	$(MAKE) image TARGET=amd64
+	$(MAKE) image TARGET=pi
 
 clean:
 	rm -rf $(BUILD)

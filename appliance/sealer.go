@@ -20,7 +20,11 @@ func openSealer(cfg config.Config, log *slog.Logger) (tpm.Sealer, error) {
 		if !cfg.Dev {
 			return nil, errors.New("software sealer refused outside dev mode")
 		}
-		return tpm.NewSoftware(filepath.Join(cfg.DataDir, dirSoftKey), log)
+		sw, err := tpm.NewSoftware(filepath.Join(cfg.DataDir, dirSoftKey), log)
+		if err != nil {
+			return nil, err
+		}
+		return namedSoftware{sw}, nil
 	}
 	t, how, err := openTPM(cfg.TPM)
 	if err != nil {
@@ -79,3 +83,7 @@ type namedSealer struct {
 }
 
 func (n namedSealer) Name() string { return n.name }
+
+type namedSoftware struct{ *tpm.Software }
+
+func (namedSoftware) Name() string { return "software sealer (dev mode only, not a TPM)" }
