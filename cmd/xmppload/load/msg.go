@@ -19,6 +19,10 @@ type msgWindow struct {
 
 func (w *msgWindow) now() int64 { return int64(time.Since(w.epoch)) }
 
+// in says whether a send time counts: sender and receiver must agree, or a
+// late send would count as lost.
+func (w *msgWindow) in(t int64) bool { return t >= w.start && t < w.end }
+
 // msgPeer is one client of a pair with what its reader records.
 type msgPeer struct {
 	conn *Conn
@@ -182,7 +186,7 @@ func (p *msgPeer) send(ctx context.Context, w *msgWindow, interval time.Duration
 		if err := p.conn.Send(b.String()); err != nil {
 			return
 		}
-		if t >= w.start {
+		if w.in(t) {
 			atomic.AddInt64(&p.sent, 1)
 		}
 		next += int64(interval)
@@ -208,7 +212,7 @@ func (p *msgPeer) read(w *msgWindow) {
 			continue
 		}
 		t, err := strconv.ParseInt(body.Text, 10, 64)
-		if err != nil || t < w.start || t >= w.end {
+		if err != nil || !w.in(t) {
 			continue
 		}
 		now := w.now()
