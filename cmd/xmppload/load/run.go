@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ type options struct {
 	caseName    string
 	jsonOut     string
 	cachePath   string
+	cpuProfile  string
 	presence    bool
 	n           int
 	rate        float64
@@ -151,6 +153,17 @@ func Run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 			return fmt.Errorf("load: -pid %d: %w", o.pid, err)
 		}
 	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("load: -cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("load: -cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var res *Result
 	switch mode {
 	case "login":
@@ -215,6 +228,7 @@ func parseFlags(mode string, args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.jsonOut, "json", "", "write the result as JSON to `file` (- for stdout)")
 	fs.StringVar(&o.cachePath, "scram-cache", "", "`file` keeping derived SCRAM keys between runs")
 	fs.BoolVar(&o.presence, "presence", true, "send initial presence after login")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile to `file`")
 	steps := "1000,5000"
 	switch mode {
 	case "login", "warm":
