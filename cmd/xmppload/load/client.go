@@ -45,6 +45,9 @@ type Conn struct {
 	JID string
 	// Mech is the SASL mechanism used.
 	Mech string
+	// rawBuf is reused by ReadRaw; the element it returns is valid until
+	// the next call.
+	rawBuf []byte
 }
 
 // Dial connects and logs in; the returned Conn has a bound resource but has

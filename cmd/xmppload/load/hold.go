@@ -84,7 +84,7 @@ func runHold(ctx context.Context, o *options) (*Result, error) {
 // the connection ends.
 func drain(c *Conn) {
 	for {
-		if _, err := c.Read(); err != nil {
+		if _, err := c.ReadRaw(); err != nil {
 			return
 		}
 	}

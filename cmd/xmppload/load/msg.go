@@ -196,22 +196,22 @@ func (p *msgPeer) send(ctx context.Context, w *msgWindow, interval time.Duration
 // read records latency for every message whose send time lies in the window.
 func (p *msgPeer) read(w *msgWindow) {
 	for {
-		e, err := p.conn.Read()
+		r, err := p.conn.ReadRaw()
 		if err != nil {
 			return
 		}
-		if e.Name.Local != "message" {
+		if r.name() != "message" {
 			continue
 		}
-		if e.attr("type") == "error" {
+		if string(r.topAttr("type")) == "error" {
 			atomic.AddInt64(&p.errs, 1)
 			continue
 		}
-		body := e.kid("body", "")
+		body := r.childText("body")
 		if body == nil {
 			continue
 		}
-		t, err := strconv.ParseInt(body.Text, 10, 64)
+		t, err := strconv.ParseInt(string(body), 10, 64)
 		if err != nil || !w.in(t) {
 			continue
 		}
