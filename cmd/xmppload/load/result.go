@@ -73,8 +73,8 @@ func metricsFor(mode string) []metric {
 	case "hold":
 		return []metric{
 			f("idle RSS MiB", func(r *Result) float64 { return float64(r.IdleRSSKiB) / 1024 }),
-			f("KiB/session (vs idle)", func(r *Result) float64 { return r.KiBPerHeld }),
-			f("KiB/session (last step)", func(r *Result) float64 { return r.KiBPerHeldSt }),
+			f("KiB/session, all over idle", func(r *Result) float64 { return r.KiBPerHeld }),
+			f("KiB/session, last step", func(r *Result) float64 { return r.KiBPerHeldSt }),
 		}
 	case "msg":
 		return []metric{
@@ -89,6 +89,34 @@ func metricsFor(mode string) []metric {
 		}
 	}
 	return nil
+}
+
+// stepMetrics adds one row per hold step: KiB per session over idle with
+// that many sessions held (the issue asks for 1000 and 5000).
+func stepMetrics(byLabel map[string][]*Result) []metric {
+	var counts []int
+	for _, runs := range byLabel {
+		for _, r := range runs {
+			for _, st := range r.Steps {
+				if !slices.Contains(counts, st.Sessions) {
+					counts = append(counts, st.Sessions)
+				}
+			}
+		}
+	}
+	slices.Sort(counts)
+	var ms []metric
+	for _, n := range counts {
+		ms = append(ms, metric{fmt.Sprintf("KiB/session at %d over idle", n), func(r *Result) (float64, bool) {
+			for _, st := range r.Steps {
+				if st.Sessions == n {
+					return float64(st.RSSKiB-r.IdleRSSKiB) / float64(n), true
+				}
+			}
+			return 0, false
+		}})
+	}
+	return ms
 }
 
 // writeResult writes r as JSON to path ("-" is stdout).
@@ -134,17 +162,21 @@ func ReadResults(dir string) ([]*Result, error) {
 }
 
 // medianOf is the median of a metric over repeated runs.
-func medianOf(runs []*Result, m metric) float64 {
+func medianOf(runs []*Result, m metric) (float64, bool) {
 	vs := make([]float64, 0, len(runs))
 	for _, r := range runs {
-		v, _ := m.get(r)
-		vs = append(vs, v)
+		if v, ok := m.get(r); ok {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return 0, false
 	}
 	slices.Sort(vs)
 	if len(vs)%2 == 1 {
-		return vs[len(vs)/2]
+		return vs[len(vs)/2], true
 	}
-	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
 }
 
 // Report prints one table per case with a column per server (the median of repeated runs) and the ratios
@@ -198,16 +230,19 @@ func Report(w io.Writer, rs []*Result, order []string, base string) error {
 			hdr = append(hdr, base+"/"+o)
 		}
 		fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
-		for _, m := range metricsFor(modeOf[c]) {
+		ms := metricsFor(modeOf[c])
+		if modeOf[c] == "hold" {
+			ms = append(ms, stepMetrics(byCase[c])...)
+		}
+		for _, m := range ms {
 			row := []string{m.name}
 			vals := map[string]float64{}
 			for _, l := range labels {
-				runs := byCase[c][l]
-				if len(runs) == 0 {
+				v, ok := medianOf(byCase[c][l], m)
+				if !ok {
 					row = append(row, "-")
 					continue
 				}
-				v := medianOf(runs, m)
 				vals[l] = v
 				row = append(row, fmtNum(v))
 			}

@@ -210,3 +210,34 @@ func TestReportRatios(t *testing.T) {
 		t.Fatal("a result without case and mode was accepted")
 	}
 }
+
+func TestReportHoldSteps(t *testing.T) {
+	rs := []*Result{
+		{Label: "prosody", Case: "hold", Mode: "hold", IdleRSSKiB: 1000,
+			Steps: []HoldStep{{Sessions: 10, RSSKiB: 1500}, {Sessions: 50, RSSKiB: 3500}}},
+		{Label: "box", Case: "hold", Mode: "hold", IdleRSSKiB: 1000,
+			Steps: []HoldStep{{Sessions: 10, RSSKiB: 1100}, {Sessions: 50, RSSKiB: 1500}}},
+	}
+	var out bytes.Buffer
+	if err := Report(&out, rs, []string{"box", "prosody"}, "box"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"at 10 over idle": {"10.0", "50.0", "0.20"},
+		"at 50 over idle": {"10.0", "50.0", "0.20"},
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		for k, w := range want {
+			if strings.Contains(l, k) {
+				f := strings.Fields(l)
+				if got := f[len(f)-3:]; fmt.Sprint(got) != fmt.Sprint(w) {
+					t.Errorf("row %q: got %v, want %v", k, got, w)
+				}
+				delete(want, k)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("rows missing %v:\n%s", want, out.String())
+	}
+}
