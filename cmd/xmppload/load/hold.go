@@ -37,7 +37,7 @@ func runHold(ctx context.Context, o *options) (*Result, error) {
 	for _, step := range o.steps {
 		var failed int
 		var firstErr error
-		rampLogins(ctx, d, o.account, held, step-held, o.rate, o.presence, func(r loginOutcome) {
+		rampLogins(ctx, d, o.account, held, step-held, o.rate, o.concurrency, o.presence, func(r loginOutcome) {
 			mu.Lock()
 			defer mu.Unlock()
 			if r.err != nil {

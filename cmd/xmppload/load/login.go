@@ -17,12 +17,25 @@ type loginOutcome struct {
 
 // rampLogins starts n logins at the offered rate (per second; <= 0 means all
 // at once) for accounts first..first+n-1 and calls done for each as it ends,
-// from the login's own goroutine. It returns when all have ended.
+// from the login's own goroutine. inflight > 0 caps the logins under way
+// (a closed loop, for ramps that only set up what is measured next); 0 keeps
+// the loop open, as a logins/s measurement needs. It returns when all have
+// ended.
 func rampLogins(ctx context.Context, d *Dialer, acct func(int) Account, from, n int, rate float64,
-	presence bool, done func(loginOutcome)) {
+	inflight int, presence bool, done func(loginOutcome)) {
 	var wg sync.WaitGroup
+	var sem chan struct{}
+	if inflight > 0 {
+		sem = make(chan struct{}, inflight)
+	}
 	start := time.Now()
 	for k := 0; k < n; k++ {
+		if sem != nil {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+		}
 		if rate > 0 {
 			due := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
 			if w := time.Until(due); w > 0 {
@@ -34,12 +47,21 @@ func rampLogins(ctx context.Context, d *Dialer, acct func(int) Account, from, n 
 		}
 		i := from + k
 		if ctx.Err() != nil {
+			if sem != nil {
+				select {
+				case <-sem:
+				default:
+				}
+			}
 			done(loginOutcome{i: i, err: fmt.Errorf("login %d: not started: %w", i, ctx.Err())})
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if sem != nil {
+				defer func() { <-sem }()
+			}
 			t0 := time.Now()
 			c, err := d.Dial(ctx, acct(i))
 			took := time.Since(t0)
@@ -69,7 +91,7 @@ func runLogin(ctx context.Context, o *options) (*Result, error) {
 	srv0, _ := o.sample()
 	start := time.Now()
 	var last time.Time
-	rampLogins(ctx, d, o.account, 0, o.n, o.rate, o.presence, func(r loginOutcome) {
+	rampLogins(ctx, d, o.account, 0, o.n, o.rate, 0, o.presence, func(r loginOutcome) {
 		now := time.Now()
 		if r.conn != nil {
 			_ = r.conn.Close()

@@ -50,7 +50,7 @@ func runMsg(ctx context.Context, o *options) (*Result, error) {
 	var mu sync.Mutex
 	var failed int
 	var firstErr error
-	rampLogins(ctx, d, o.account, 0, o.clients, o.rate, true, func(r loginOutcome) {
+	rampLogins(ctx, d, o.account, 0, o.clients, o.rate, o.concurrency, true, func(r loginOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		if r.err != nil {

@@ -237,12 +237,14 @@ func parseFlags(mode string, args []string, out io.Writer) (*options, error) {
 		fs.IntVar(&o.concurrency, "concurrency", 4, "logins in flight (warm)")
 	case "hold":
 		fs.StringVar(&steps, "steps", steps, "comma-separated session counts to sample RSS at")
-		fs.Float64Var(&o.rate, "rate", 500, "offered logins per second while ramping")
+		fs.Float64Var(&o.rate, "rate", 0, "logins per second while ramping (0: as fast as -concurrency allows)")
+		fs.IntVar(&o.concurrency, "concurrency", 32, "logins under way at once while ramping")
 		fs.DurationVar(&o.settle, "settle", 3*time.Second, "wait after each step before sampling")
 	case "msg":
 		fs.IntVar(&o.clients, "clients", 500, "clients, paired 0↔1, 2↔3, ... (even)")
 		fs.Float64Var(&o.msgRate, "msg-rate", 5, "messages per second each client sends")
-		fs.Float64Var(&o.rate, "rate", 500, "offered logins per second while connecting")
+		fs.Float64Var(&o.rate, "rate", 0, "logins per second while connecting (0: as fast as -concurrency allows)")
+		fs.IntVar(&o.concurrency, "concurrency", 32, "logins under way at once while connecting")
 		fs.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window")
 		fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "sending before the window opens")
 		fs.DurationVar(&o.drain, "drain", 5*time.Second, "wait for messages in flight after the window")
@@ -283,7 +285,7 @@ func parseFlags(mode string, args []string, out io.Writer) (*options, error) {
 	if o.rate < 0 {
 		return nil, fmt.Errorf("load: -rate must not be negative")
 	}
-	if o.concurrency <= 0 && mode == "warm" {
+	if o.concurrency <= 0 && mode != "login" {
 		return nil, fmt.Errorf("load: -concurrency must be positive")
 	}
 	if o.maxTime <= 0 || o.maxTime > maxDuration+time.Minute {
