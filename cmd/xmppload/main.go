@@ -1,6 +1,3 @@
-// Command xmppload generates XMPP client load against a server on loopback:
-// logins/s, memory per held session, message latency and server CPU per
-// message. See load.Run for modes and flags.
 package main
 
 import (

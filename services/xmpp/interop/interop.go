@@ -34,6 +34,11 @@ type Config struct {
 	// Mech, when set, is the SASL mechanism both logins must use; otherwise
 	// any SCRAM mechanism passes and anything else fails.
 	Mech string
+	// AllowPlus lets slixmpp choose a SCRAM -PLUS mechanism. Off by
+	// default: slixmpp 1.8 binds only to tls-unique (undefined on TLS 1.3)
+	// and has no binding data on its asyncio transport, so its -PLUS logins
+	// fail against any server offering them.
+	AllowPlus bool
 	// Timeout bounds each wait in the script (default 10 s); Deadline the
 	// whole run (default 120 s).
 	Timeout, Deadline time.Duration
@@ -123,6 +128,9 @@ func Exec(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Mech != "" {
 		args = append(args, "--mech", cfg.Mech)
+	}
+	if cfg.AllowPlus {
+		args = append(args, "--allow-plus")
 	}
 	// The script has its own deadline; this one catches an interpreter stuck
 	// before it could arm it.

@@ -23,6 +23,7 @@ import sys
 import uuid
 
 import slixmpp
+from slixmpp.util.sasl import client as sasl_client
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import StanzaPath
 
@@ -46,6 +47,12 @@ class Client(slixmpp.ClientXMPP):
         self.auto_subscribe = False
         if args.mech:
             self["feature_mechanisms"].use_mech = args.mech
+        elif not args.allow_plus:
+            # slixmpp 1.8's -PLUS variants bind to tls-unique only (undefined
+            # on TLS 1.3) and get no binding data on an asyncio transport, so
+            # they fail on any server that offers them: leave them out.
+            self["feature_mechanisms"].use_mechs = {
+                m for m in sasl_client.MECHANISMS if not m.endswith("-PLUS")}
         if args.cafile:
             self.ca_certs = args.cafile
         else:
@@ -389,6 +396,8 @@ def parse_args(argv):
     p.add_argument("--password2", default=os.environ.get("INTEROP_PASSWORD2"))
     p.add_argument("--cafile", help="PEM CA to verify the server (default: accept any)")
     p.add_argument("--mech", help="require this SASL mechanism (default: any SCRAM)")
+    p.add_argument("--allow-plus", action="store_true",
+                   help="let slixmpp pick a SCRAM -PLUS mechanism (tls-unique only)")
     p.add_argument("--timeout", type=float, default=10, help="bound on each wait, seconds")
     p.add_argument("--quiet", type=float, default=2, help="how long a blocked message must not arrive")
     p.add_argument("--deadline", type=int, default=120, help="bound on the whole run, seconds")
