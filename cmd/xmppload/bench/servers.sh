@@ -78,6 +78,7 @@ prosody_setup() {
 		done
 		chown -R prosody:prosody "$d/data"
 		echo "$n" >"$d/users"
+		rm -f "$BENCH_DIR/prosody.warmed"
 	fi
 }
 
@@ -141,6 +142,7 @@ ejabberd_setup() {
 			case Bad of [] -> halt(0); [B | _] -> io:format(\"~p~n\", [B]), halt(1) end.")
 		ejabberd_stop
 		echo "$n" >"$d/users"
+		rm -f "$BENCH_DIR/ejabberd.warmed"
 	fi
 }
 
@@ -191,6 +193,7 @@ box_setup() {
 			bash -c "$BOX_USERS" box-users "$n" || return 1
 		fi
 		echo "$n" >"$d/users"
+		rm -f "$BENCH_DIR/box.warmed"
 	fi
 }
 

@@ -83,7 +83,7 @@ func metricsFor(mode string) []metric {
 			f("latency p50 ms", func(r *Result) float64 { return r.Latency.P50 }),
 			f("latency p99 ms", func(r *Result) float64 { return r.Latency.P99 }),
 			f("latency max ms", func(r *Result) float64 { return r.Latency.Max }),
-			f("lost", func(r *Result) float64 { return float64(r.Lost) }),
+			f("not delivered by drain end", func(r *Result) float64 { return float64(r.Lost) }),
 			f("server CPU µs/msg", func(r *Result) float64 { return r.CPUPerMsgUs }),
 			f("tool CPU s", func(r *Result) float64 { return r.ToolCPUSec }),
 		}
