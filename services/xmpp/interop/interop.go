@@ -35,9 +35,10 @@ type Config struct {
 	// any SCRAM mechanism passes and anything else fails.
 	Mech string
 	// AllowPlus lets slixmpp choose a SCRAM -PLUS mechanism. Off by
-	// default: slixmpp 1.8 binds only to tls-unique (undefined on TLS 1.3)
-	// and has no binding data on its asyncio transport, so its -PLUS logins
-	// fail against any server offering them.
+	// default: slixmpp 1.8 picks -PLUS whenever offered but binds only with
+	// tls-unique, which TLS 1.3 does not define (RFC 9266), so a server
+	// binding with tls-exporter or tls-server-end-point fails its login.
+	// (ejabberd 23.01 passes with it on.)
 	AllowPlus bool
 	// Timeout bounds each wait in the script (default 10 s); Deadline the
 	// whole run (default 120 s).

@@ -48,9 +48,10 @@ class Client(slixmpp.ClientXMPP):
         if args.mech:
             self["feature_mechanisms"].use_mech = args.mech
         elif not args.allow_plus:
-            # slixmpp 1.8's -PLUS variants bind to tls-unique only (undefined
-            # on TLS 1.3) and get no binding data on an asyncio transport, so
-            # they fail on any server that offers them: leave them out.
+            # slixmpp 1.8 prefers a -PLUS mechanism whenever one is offered
+            # but binds only with tls-unique, which TLS 1.3 does not define
+            # (RFC 9266); a server binding with tls-exporter or
+            # tls-server-end-point would fail the login. Leave them out.
             self["feature_mechanisms"].use_mechs = {
                 m for m in sasl_client.MECHANISMS if not m.endswith("-PLUS")}
         if args.cafile:
