@@ -10,6 +10,12 @@
 // skips when slixmpp is missing, except under CI=true, where it fails.
 // prosody_test.go (build tag prosody) validates the script against Prosody.
 //
+// A server package's test points it at its own listener:
+//
+//	interop.Run(t, interop.Config{Addr: "127.0.0.1:5222", Domain: "localhost",
+//		User1: "alice", Password1: "a-pw", User2: "bob", Password2: "b-pw",
+//		CAFile: certPEM}) // or no CAFile: the self-signed cert is accepted
+//
 // It imports only the standard library; no box package, so that it judges
 // the box from outside.
 package interop
