@@ -2,10 +2,12 @@
 # Side-by-side XMPP bench: the same xmppload runs against each server on
 # loopback, then one table with ratios (Box/Prosody, Box/ejabberd).
 #
-# Usage: bench.sh [quick|full]        (default full, ~10-15 min with 3 servers)
+# Usage: bench.sh [quick|full]   full: ~8 min for 3 servers on a busy 2-core
+#                                machine (REPEAT=3: medians of 3, ~20 min);
+#                                quick: ~3 min. First run adds account setup.
 # Env:   SERVERS="box prosody ejabberd" (default: box only when BOX_START is set)
 #        XMPPLOAD=path to the xmppload binary (default: go build)
-#        REPEAT=n runs per case, the report shows the median (full: 3, quick: 1)
+#        REPEAT=n runs per case, the report shows the median (default 1)
 #        BENCH_DIR=/tmp/xmppbench (accounts and SCRAM caches are kept there)
 #        BOX_START, BOX_USERS, BOX_ADDR, BOX_DOMAIN: see servers.sh
 # Every server is restarted before each case (Prosody's CPU per login grows
@@ -18,7 +20,7 @@ MODE=${1:-full}
 case $MODE in
 full)
 	USERS=5000 HOLD_STEPS=1000,5000 LOGIN_N=2000 LOGIN_RATE=2000
-	MSG_CLIENTS=500 MSG_RATES="5 20" MSG_DURATION=15s REPEAT=${REPEAT:-3}
+	MSG_CLIENTS=500 MSG_RATES="5 20" MSG_DURATION=15s REPEAT=${REPEAT:-1}
 	;;
 quick)
 	USERS=600 HOLD_STEPS=100,500 LOGIN_N=300 LOGIN_RATE=300
@@ -38,6 +40,8 @@ if [ -z "${XMPPLOAD:-}" ]; then
 	mkdir -p "$BENCH_DIR"
 	(cd "$HERE/../../.." && go build -o "$XMPPLOAD" ./cmd/xmppload)
 fi
+# BOX_START and BOX_USERS may use these (e.g. to give boxd the same cert).
+export BENCH_DIR CERT_DIR CERT_KEY
 RESULTS=$BENCH_DIR/results-$(date -u +%Y%m%dT%H%M%SZ)-$MODE
 mkdir -p "$RESULTS"
 raise_nofile

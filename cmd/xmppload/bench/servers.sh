@@ -36,17 +36,24 @@ wait_port() { # addr seconds
 	return 1
 }
 
+# bench_cert makes (once) the self-signed localhost certificate of kind
+# $CERT_KEY in $CERT_DIR; every server's setup copies it from there.
+CERT_DIR=$BENCH_DIR/cert-$CERT_KEY
 bench_cert() {
-	mkdir -p "$BENCH_DIR"
-	[ -f "$BENCH_DIR/localhost.key" ] && return 0
-	local newkey="rsa:2048"
-	if [ "$CERT_KEY" = ec ]; then
-		openssl ecparam -name prime256v1 -out "$BENCH_DIR/ec.param"
-		newkey="ec:$BENCH_DIR/ec.param"
-	fi
+	mkdir -p "$CERT_DIR"
+	[ -f "$CERT_DIR/localhost.key" ] && return 0
+	local newkey
+	case $CERT_KEY in
+	rsa) newkey="rsa:2048" ;;
+	ec)
+		openssl ecparam -name prime256v1 -out "$CERT_DIR/ec.param"
+		newkey="ec:$CERT_DIR/ec.param"
+		;;
+	*) echo "bench: CERT_KEY must be rsa or ec" >&2; return 1 ;;
+	esac
 	openssl req -x509 -newkey "$newkey" -nodes -days 3650 -subj "/CN=localhost" \
-		-addext "subjectAltName=DNS:localhost" -keyout "$BENCH_DIR/localhost.key" \
-		-out "$BENCH_DIR/localhost.crt" 2>/dev/null
+		-addext "subjectAltName=DNS:localhost" -keyout "$CERT_DIR/localhost.key" \
+		-out "$CERT_DIR/localhost.crt" 2>/dev/null
 }
 
 # ---- Prosody 0.12 ----
@@ -58,7 +65,7 @@ prosody_setup() {
 	local n=$1 d=$BENCH_DIR/prosody
 	bench_cert
 	mkdir -p "$d/data"
-	cp "$HERE/prosody.cfg.lua" "$BENCH_DIR/localhost.crt" "$BENCH_DIR/localhost.key" "$d/"
+	cp "$HERE/prosody.cfg.lua" "$CERT_DIR/localhost.crt" "$CERT_DIR/localhost.key" "$d/"
 	chown -R prosody:prosody "$d"
 	chmod 640 "$d/localhost.key"
 	local have=0
@@ -121,7 +128,7 @@ ejabberd_setup() {
 	sed -e "s|@DIR@|$d|g" -e "s|@NODE@|$EJABBERD_NODE|g" -e "s|@DISTPORT@|$EJABBERD_DIST_PORT|g" \
 		"$HERE/ejabberdctl.cfg" >"$d/ejabberdctl.cfg"
 	cp /etc/ejabberd/inetrc "$d/"
-	cat "$BENCH_DIR/localhost.key" "$BENCH_DIR/localhost.crt" >"$d/localhost.pem"
+	cat "$CERT_DIR/localhost.key" "$CERT_DIR/localhost.crt" >"$d/localhost.pem"
 	chown -R ejabberd:ejabberd "$d"
 	chmod 600 "$d/localhost.pem"
 	local have=0
