@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,7 +28,12 @@ func runHold(ctx context.Context, o *options) (*Result, error) {
 	var mu sync.Mutex
 	var conns []*Conn
 	var readers sync.WaitGroup
+	// A session the server drops (idle timeout, session limit, error) would
+	// make the RSS per session wrong: count them and fail the step.
+	var dropped atomic.Int64
+	closing := make(chan struct{})
 	defer func() {
+		close(closing)
 		for _, c := range conns {
 			_ = c.Close()
 		}
@@ -49,7 +55,15 @@ func runHold(ctx context.Context, o *options) (*Result, error) {
 			}
 			conns = append(conns, r.conn)
 			readers.Add(1)
-			go func() { defer readers.Done(); drain(r.conn) }()
+			go func() {
+				defer readers.Done()
+				drain(r.conn)
+				select {
+				case <-closing:
+				default:
+					dropped.Add(1)
+				}
+			}()
 		})
 		if failed > 0 {
 			return nil, fmt.Errorf("load: hold: %d of %d logins failed at step %d: %w", failed, step-held, step, firstErr)
@@ -59,6 +73,9 @@ func runHold(ctx context.Context, o *options) (*Result, error) {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("load: hold: %w", ctx.Err())
 		case <-time.After(o.settle):
+		}
+		if n := dropped.Load(); n > 0 {
+			return nil, fmt.Errorf("load: hold: the server dropped %d of %d held sessions", n, held)
 		}
 		s, err := o.prober.Sample()
 		if err != nil {

@@ -231,10 +231,12 @@ func parseFlags(mode string, args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile to `file`")
 	steps := "1000,5000"
 	switch mode {
-	case "login", "warm":
+	case "login":
 		fs.IntVar(&o.n, "n", 2000, "number of logins (accounts first..first+n-1)")
 		fs.Float64Var(&o.rate, "rate", 2000, "offered logins per second (0: all at once)")
-		fs.IntVar(&o.concurrency, "concurrency", 4, "logins in flight (warm)")
+	case "warm":
+		fs.IntVar(&o.n, "n", 2000, "number of accounts (first..first+n-1)")
+		fs.IntVar(&o.concurrency, "concurrency", 4, "logins under way at once")
 	case "hold":
 		fs.StringVar(&steps, "steps", steps, "comma-separated session counts to sample RSS at")
 		fs.Float64Var(&o.rate, "rate", 0, "logins per second while ramping (0: as fast as -concurrency allows)")
