@@ -47,7 +47,10 @@ mkdir -p "$RESULTS"
 raise_nofile
 
 RUNNING=""
-stop_running() { [ -n "$RUNNING" ] && "${RUNNING}_stop" || true; RUNNING=""; }
+stop_running() {
+	if [ -n "$RUNNING" ]; then "${RUNNING}_stop" || true; fi
+	RUNNING=""
+}
 trap stop_running EXIT INT TERM
 
 restart() { # server

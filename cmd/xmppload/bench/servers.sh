@@ -59,7 +59,6 @@ bench_cert() {
 # ---- Prosody 0.12 ----
 prosody_addr() { echo "127.0.0.1:$PROSODY_PORT"; }
 prosody_domain() { echo localhost; }
-prosody_env() { echo "BENCH_PROSODY_DIR=$BENCH_DIR/prosody BENCH_PROSODY_PORT=$PROSODY_PORT"; }
 
 prosody_setup() {
 	local n=$1 d=$BENCH_DIR/prosody
@@ -77,7 +76,7 @@ prosody_setup() {
 		# shared salt changes nothing the server does at login.
 		local acc=$d/data/localhost/accounts
 		[ -f "$acc/user1.dat" ] || setpriv --reuid=prosody --regid=prosody --init-groups \
-			env $(prosody_env) prosodyctl --config "$d/prosody.cfg.lua" register user1 localhost pass
+			env BENCH_PROSODY_DIR="$d" BENCH_PROSODY_PORT="$PROSODY_PORT" prosodyctl --config "$d/prosody.cfg.lua" register user1 localhost pass
 		local i tmpl
 		tmpl=$(<"$acc/user1.dat")
 		for i in $(seq $((have + 1)) "$n"); do
@@ -94,7 +93,7 @@ prosody_start() {
 	port_free "$(prosody_addr)" || return 1
 	raise_nofile
 	(cd "$d" && exec setpriv --reuid=prosody --regid=prosody --init-groups \
-		env $(prosody_env) prosody --config "$d/prosody.cfg.lua" -F >>"$d/stdout.log" 2>&1) &
+		env BENCH_PROSODY_DIR="$d" BENCH_PROSODY_PORT="$PROSODY_PORT" prosody --config "$d/prosody.cfg.lua" -F >>"$d/stdout.log" 2>&1) &
 	SERVER_PID=$!
 	echo "$SERVER_PID" >"$d/prosody.pid"
 	wait_port "$(prosody_addr)" 10
