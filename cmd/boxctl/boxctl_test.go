@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,4 +271,13 @@ func TestUserCommands(t *testing.T) {
 	if out, _, _ := ctl(t, "", "-data", dir, "user", "list"); out != "alice@localhost\n" {
 		t.Fatalf("list after del: %q", out)
 	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
