@@ -50,6 +50,15 @@ const (
 
 // Server is the XMPP service.
 type Server struct {
+	// StrictChannelBinding refuses a SCRAM login with the gs2 flag "y"
+	// while -PLUS is offered (the RFC 5802 §6 downgrade check). Off by
+	// default: slixmpp 1.8 sends "y" whenever it does not pick -PLUS (it can
+	// bind only with tls-unique, which TLS 1.3 lacks), so the check would
+	// lock it out; clients that bind (p=tls-exporter) are unaffected.
+	// Even when on, a client that first asked for a binding type we lack
+	// may retry with "y". Set before Run.
+	StrictChannelBinding bool
+
 	cfg     config.XMPP
 	log     *slog.Logger
 	tlsCfg  *tls.Config // STARTTLS
