@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -65,6 +66,7 @@ type Server struct {
 	direct  *tls.Config // XEP-0368, ALPN xmpp-client
 	cert    *x509.Certificate
 	acc     *accounts.Accounts
+	db      *sql.DB
 	router  *router.Router
 	info    disco.Info
 	caps    *elem.Element
@@ -129,6 +131,7 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		cfg:      cfg,
 		log:      log,
 		acc:      accounts.New(db, cfg.Domain, 4096),
+		db:       db,
 		secret:   make([]byte, 32),
 		acctLim:  backoff.New(backoff.Policy{Free: 3}),
 		ipLim:    backoff.New(backoff.Policy{Free: 10}),
