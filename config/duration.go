@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -17,13 +17,15 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 }
 
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	// An *UnmarshalTypeError lets encoding/json add the field's path.
+	bad := &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration such as \"30s\": %w", err)
+		return bad
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return err
+		return bad
 	}
 	*d = Duration(v)
 	return nil

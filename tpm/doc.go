@@ -1,10 +1,14 @@
 // Package tpm seals and unseals the box's 32-byte database key.
 //
 // The Sealer interface (sealer.go) is the whole contract; implementations:
-// a TPM 2.0 sealer on github.com/google/go-tpm (real device or the
-// go-tpm-tools simulator, see tpm/tpmtest), and a software sealer for dev mode
-// only. The recovery envelope (argon2id + AEAD) that lets an operator open a
-// box whose TPM was cleared or replaced lives here too.
+// TPM2 (tpm2.go), a TPM 2.0 sealer on github.com/google/go-tpm's tpm2 API
+// over any transport.TPM (OpenDevice for /dev/tpmrm0, the go-tpm-tools
+// simulator in tpm/tpmtest, the TIS driver in tpm/tis), and Software
+// (software.go), for dev mode only. The recovery envelope (argon2id + AEAD)
+// that lets an operator open a box whose TPM was cleared or replaced lives
+// in tpm/recovery.
 //
-// It imports config only.
+// It imports config/atomicfile, github.com/google/go-tpm and
+// golang.org/x/crypto; tpm/tpmtest adds the go-tpm-tools simulator (cgo)
+// and is imported by tests only.
 package tpm

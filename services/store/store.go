@@ -73,7 +73,19 @@ func Create(ctx context.Context, path string, key []byte) (*Store, error) {
 			return nil, fmt.Errorf("store: create: %w", err)
 		}
 	}
-	return open(ctx, path, key)
+	// SQLite would create the file with the umask's mode; the store is
+	// the owner's alone (its -wal and -shm inherit this mode).
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create: %w", err)
+	}
+	f.Close()
+	s, err := open(ctx, path, key)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	return s, nil
 }
 
 func open(ctx context.Context, path string, key []byte) (*Store, error) {

@@ -188,3 +188,24 @@ func TestBadKeyLength(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFilesAreOwnerOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Create(ctx, filepath.Join(dir, "box.db"), newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Migrate(ctx, "t", []string{"CREATE TABLE a(x)"})
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, _ := e.Info()
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v", e.Name(), fi.Mode().Perm())
+		}
+	}
+	if len(entries) < 2 {
+		t.Fatalf("expected db and wal, got %d files", len(entries))
+	}
+}

@@ -1,0 +1,187 @@
+package appliance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/chatsecure/box/services"
+	"github.com/chatsecure/box/updates"
+	"github.com/chatsecure/box/updates/admin"
+	"github.com/chatsecure/box/updates/devslots"
+	"github.com/chatsecure/box/updates/source"
+	"github.com/chatsecure/box/updates/trust"
+)
+
+// Dev mode plays the boot firmware with partition files under the data dir.
+const (
+	dirSlots      = "slots"
+	dirStaging    = "staging"
+	devSlotBytes  = 512 << 20
+	stagingMaxLen = 1 << 30
+)
+
+// target is the update target this binary runs on.
+func target() string {
+	if runtime.GOARCH == "arm64" {
+		return "pi"
+	}
+	return "amd64"
+}
+
+// storeFloor keeps the anti-rollback floor in the store. (A TPM NV counter
+// beside it is still to come: until then a factory reset lowers it.)
+type storeFloor struct{ s *System }
+
+func (f storeFloor) Get() (uint64, error) {
+	v, err := f.s.getMeta(context.Background(), metaUpdateFloor)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+func (f storeFloor) Raise(n uint64) error {
+	cur, err := f.Get()
+	if err != nil || n <= cur {
+		return err
+	}
+	return f.s.setMeta(context.Background(), metaUpdateFloor, strconv.FormatUint(n, 10))
+}
+
+// storeTrust keeps the signing key set reached by rotation.
+type storeTrust struct{ s *System }
+
+func (t storeTrust) Get() (trust.Set, bool, error) {
+	v, err := t.s.getMeta(context.Background(), metaUpdateTrust)
+	if err != nil || v == "" {
+		return trust.Set{}, false, err
+	}
+	var set trust.Set
+	if err := json.Unmarshal([]byte(v), &set); err != nil {
+		return trust.Set{}, false, fmt.Errorf("appliance: stored trust set: %w", err)
+	}
+	return set, true, nil
+}
+
+func (t storeTrust) Put(set trust.Set) error {
+	b, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	return t.s.setMeta(context.Background(), metaUpdateTrust, string(b))
+}
+
+// storeHistory appends to update_history.
+type storeHistory struct{ s *System }
+
+func (h storeHistory) Append(r updates.Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = h.s.store.DB().Exec("INSERT INTO update_history(at, record) VALUES(?, ?)", r.When.UTC().Format(time.RFC3339), string(b))
+	return err
+}
+
+// setupUpdates makes the updater once the store is open and runs its boot
+// step. It returns the admin handler, or nil with the reason updates are
+// unavailable. s.mu held.
+func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error) {
+	if !s.cfg.Dev {
+		// The image's slots (gokrazy root A/B, Pi tryboot) are the
+		// images issue's; until they land the image takes no updates.
+		return nil, fmt.Errorf("no A/B slot driver for this target yet")
+	}
+	slots, err := devslots.Open(s.path(dirSlots), updates.SlotInfo{Version: s.version}, devSlotBytes)
+	if err != nil {
+		return nil, err
+	}
+	u, err := updates.New(updates.Config{
+		Target:  target(),
+		Slots:   slots,
+		Floor:   storeFloor{s},
+		Trust:   storeTrust{s},
+		History: storeHistory{s},
+	})
+	if err != nil {
+		return nil, err
+	}
+	staging, err := source.NewStaging(s.path(dirStaging), stagingMaxLen)
+	if err != nil {
+		return nil, err
+	}
+	res, err := u.Boot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if res.FellBack {
+		s.log.Warn("updates: the trial system did not commit; back on the old one")
+	}
+	s.updater = u
+	s.trial = res.State.InTrial()
+	return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
+}
+
+// applying moves the state machine (and so the LED) in and out of updating.
+func (s *System) applying(running bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if running {
+		s.beforeUpdate = s.m.state
+		s.setState(StateUpdating, "applying a signed update")
+		return
+	}
+	if s.m.state == StateUpdating {
+		s.setState(s.beforeUpdate, "update written; it runs on trial after the next reboot")
+	}
+}
+
+// trialDeadline is how long a trial boot has to become healthy.
+const trialDeadline = 2 * time.Minute
+
+// commitTrial is the health check of a trial boot: the store opened and
+// every service reports healthy within trialDeadline. Pass → commit; fail →
+// abandon, and the next boot is the old system. It runs on its own goroutine
+// so the box serves (and boxctl answers) meanwhile. s.mu held by the caller.
+func (s *System) commitTrial(ctx context.Context) {
+	if !s.trial || s.updater == nil {
+		return
+	}
+	s.trial = false
+	u := s.updater
+	go func() {
+		deadline := time.Now().Add(trialDeadline)
+		var bad []string
+		for {
+			s.mu.Lock()
+			bad = bad[:0]
+			for name, h := range s.health() {
+				if !h.OK && name != "gpio" {
+					bad = append(bad, name+": "+h.Detail)
+				}
+			}
+			s.mu.Unlock()
+			if len(bad) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if len(bad) > 0 {
+			why := fmt.Sprintf("health check failed: %v", bad)
+			s.log.Error("updates: trial boot unhealthy; abandoning", "why", why)
+			if err := u.Abandon(ctx, why); err != nil {
+				s.log.Error("updates: abandon", "err", err)
+			}
+			return
+		}
+		if err := u.Commit(ctx); err != nil {
+			s.log.Error("updates: commit", "err", err)
+			return
+		}
+		s.log.Info("updates: trial boot healthy; committed")
+	}()
+}

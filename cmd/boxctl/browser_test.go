@@ -1,0 +1,70 @@
+//go:build browser
+
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBrowserRealBox runs the console's browser journey (claim with the
+// setup code, emergency kit, sign-in, people, invite + QR, registration
+// through the invite, sign-out) against a real dev-mode boxd, and checks
+// with boxctl that it all reached the box. Screenshots: build/box-e2e/.
+func TestBrowserRealBox(t *testing.T) {
+	if _, err := os.Stat("../../services/console/e2e/node_modules/playwright-core"); err != nil {
+		t.Fatal("services/console/e2e/node_modules missing: make deps")
+	}
+	port := freePort(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(dir, 0o700)
+	cfg := fmt.Sprintf(`{"xmpp": {"c2s": "127.0.0.1:0", "c2s_tls": "127.0.0.1:0"}, "console": {"listen": "127.0.0.1:%d"}}`, port)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600)
+	startBoxd(t, dir)
+	out, _, _ := ctl(t, "", "-data", dir, "status")
+	setup := field(out, "setup code")
+	code, _, rc := ctl(t, "", "-data", dir, "recovery", "show")
+	if setup == "" || rc != 0 {
+		t.Fatalf("no setup or recovery code:\n%s", out)
+	}
+	shots, _ := filepath.Abs("../../build/box-e2e")
+	os.RemoveAll(shots)
+	cmd := exec.CommandContext(t.Context(), "node", "console.e2e.js")
+	cmd.Dir = "../../services/console/e2e"
+	cmd.Env = append(os.Environ(),
+		fmt.Sprintf("BOX_URL=https://127.0.0.1:%d", port),
+		"BOX_SETUP_CODE="+setup,
+		"BOX_RECOVERY_CODE="+strings.TrimSpace(code),
+		"E2E_OUT="+shots,
+		"CHROMIUM=/usr/bin/chromium",
+	)
+	b, err := cmd.CombinedOutput()
+	t.Logf("node console.e2e.js:\n%s", b)
+	if err != nil {
+		t.Fatalf("browser journey failed: %v (screenshots in %s)", err, shots)
+	}
+	out, _, _ = ctl(t, "", "-data", dir, "status")
+	if field(out, "state") != "running" || strings.Contains(out, "NOT YET SAVED") {
+		t.Fatalf("after the claim:\n%s", out)
+	}
+	users, _, _ := ctl(t, "", "-data", dir, "user", "list")
+	for _, u := range []string{"ada@localhost", "carol@localhost"} {
+		if !strings.Contains(users, u) {
+			t.Errorf("%s has no chat account:\n%s", u, users)
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,147 @@
+// Command boxinit is the init process (/gokrazy/init) of the box's image.
+//
+// It does what gokrazy's generated init does — gokrazy.Boot, then supervise
+// every program of the image — plus two things the box needs before any
+// service starts: /perm formatted ext4 on first boot if the partition is
+// blank, and the wall clock moved forward to the last time saved under /perm
+// (the Pi has no RTC). gokrazy's HTTP server stays on its unix socket: the
+// image has no /etc/gokr-pw.txt (see images.StageRoot).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/gokrazy/gokrazy"
+
+	"github.com/chatsecure/box/images/permfs"
+	"github.com/chatsecure/box/images/permtime"
+)
+
+// version is set by the image build (-X main.version=).
+var version = "dev"
+
+const timeFile = "/perm/box/lasttime"
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("prog", "boxinit")
+	if err := gokrazy.Boot(version); err != nil {
+		log.Error("gokrazy boot failed", "err", err)
+		// Without Boot there is no /dev, /proc: nothing to supervise.
+		select {}
+	}
+	if err := ensurePerm(log); err != nil {
+		log.Error("no /perm: the box runs without persistent storage", "err", err)
+	}
+	clock, store := permtime.SystemClock{}, permtime.FileStore{Path: timeFile}
+	if moved, err := permtime.Restore(clock, store); err != nil {
+		log.Warn("restoring the saved time failed", "err", err)
+	} else if moved {
+		log.Info("clock moved forward to the saved time", "now", time.Now().UTC())
+	}
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		if err := os.MkdirAll(filepath.Dir(timeFile), 0o755); err != nil {
+			log.Warn("saving the time: no directory", "err", err)
+		}
+		if err := permtime.Save(clock, store); err != nil {
+			log.Warn("saving the time failed", "err", err)
+		}
+		if err := permtime.Keep(context.Background(), clock, store, t.C); err != nil {
+			log.Warn("saving the time failed", "err", err)
+		}
+	}()
+
+	var services []*gokrazy.Service
+	for _, p := range programs(log) {
+		services = append(services, gokrazy.NewService(exec.Command(p)))
+	}
+	if err := gokrazy.SuperviseServices(services); err != nil {
+		log.Error("supervise failed", "err", err)
+	}
+	select {}
+}
+
+// programs lists the executables to supervise: gokrazy's helpers in
+// /gokrazy (except this init) and the box's programs in /user.
+func programs(log *slog.Logger) []string {
+	var out []string
+	for _, dir := range []string{"/gokrazy", "/user"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			log.Warn("listing programs failed", "dir", dir, "err", err)
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() || (dir == "/gokrazy" && e.Name() == "init") {
+				continue
+			}
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ensurePerm formats and mounts /perm if gokrazy.Boot could not mount it
+// because the partition is still blank (first boot of a flashed image).
+func ensurePerm(log *slog.Logger) error {
+	if mounted, err := isMountpoint("/perm"); err != nil || mounted {
+		return err
+	}
+	cmdline, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return fmt.Errorf("perm: %w", err)
+	}
+	guid, err := permfs.FirstPartitionGUID(string(cmdline))
+	if err != nil {
+		return err
+	}
+	disk, err := permfs.FindDisk("/sys/block", "/dev", guid)
+	if err != nil {
+		return err
+	}
+	dev := permfs.PartitionPath(disk, 4)
+	start := time.Now()
+	formatted, err := permfs.FormatIfBlank(dev)
+	if errors.Is(err, permfs.ErrNotBlank) {
+		return fmt.Errorf("perm: %s holds data gokrazy could not mount; not formatting it", dev)
+	}
+	if err != nil {
+		return err
+	}
+	if formatted {
+		log.Info("formatted /perm (first boot)", "dev", dev, "took", time.Since(start).Round(time.Millisecond))
+	}
+	if err := syscall.Mount(dev, "/perm", "ext4", 0, ""); err != nil {
+		return fmt.Errorf("perm: mount %s: %w", dev, err)
+	}
+	// What gokrazy.Boot does after mounting /perm: /var points at /perm/var.
+	if err := os.MkdirAll("/perm/var", 0o755); err != nil {
+		return fmt.Errorf("perm: %w", err)
+	}
+	if err := os.Symlink("/run", "/perm/var/run"); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("perm: %w", err)
+	}
+	return nil
+}
+
+func isMountpoint(dir string) (bool, error) {
+	var st, parent syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		return false, fmt.Errorf("perm: %w", err)
+	}
+	if err := syscall.Stat(filepath.Dir(dir), &parent); err != nil {
+		return false, fmt.Errorf("perm: %w", err)
+	}
+	return st.Dev != parent.Dev, nil
+}

@@ -1,0 +1,10 @@
+// Package e2e boots the amd64 image in qemu (TCG) with swtpm attached and
+// checks it end to end; the tests need the build tag e2e and the Debian
+// packages images/scripts/deps.sh installs.
+//
+// The harness (qemu.go) plays the bootloader: before every start it reads
+// vmlinuz and cmdline.txt from the image's boot partition, so a reboot
+// (qemu exits because of -no-reboot) boots whatever the image now points at.
+//
+// It imports images and the standard library.
+package e2e

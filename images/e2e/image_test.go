@@ -1,0 +1,190 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/diskfs/go-diskfs/backend/file"
+	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"github.com/chatsecure/box/images"
+)
+
+// TestPiImage builds the Pi image (not booted) with the box's cgo programs
+// and checks partition table, boot files, config.txt, cmdline.txt and that
+// every binary is static arm64.
+func TestPiImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	root := moduleRoot(t)
+	progs := []images.Program{{Pkg: "./images/testdata/cgoprobe", Dest: "/user/cgoprobe", Cgo: true}}
+	if _, err := os.Stat(filepath.Join(root, "cmd/boxd")); err == nil {
+		progs = append(progs, images.Program{Pkg: "./cmd/boxd", Dest: "/user/boxd", Cgo: true})
+	}
+	target, _ := images.LookupTarget("pi")
+	layout := images.DefaultLayout()
+	start := time.Now()
+	res, err := images.Build(ctx, images.Options{
+		Target: target, Version: "e2e", Out: filepath.Join(dir, "box-pi-e2e.img"),
+		Programs: progs, Layout: layout, ModuleDir: root,
+		WorkDir: filepath.Join(dir, "work"), Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pi image built in %s; root squashfs %d bytes", time.Since(start).Round(time.Millisecond), res.RootBytes)
+	checkImage(t, res, target, layout)
+
+	fat := openBoot(t, res.Image, layout)
+	cfg, err := fat.ReadFile("/config.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dtparam=spi=on\n", "kernel=vmlinuz\n", "gpio=17=op,dl\n", "gpio=27=ip,pu\n"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("config.txt lacks %q:\n%s", want, cfg)
+		}
+	}
+	upd, err1 := fat.ReadFile("/pieeprom.upd")
+	sig, err2 := fat.ReadFile("/pieeprom.sig")
+	if err1 != nil || err2 != nil || string(sig) != fmt.Sprintf("%x\n", sha256.Sum256(upd)) {
+		t.Errorf("pieeprom.sig does not hold pieeprom.upd's SHA-256: %v %v %q", err1, err2, sig)
+	}
+	names := listFAT(t, res.Image, layout)
+	for _, want := range []string{"/bootcode.bin", "/start4.elf", "/fixup4.dat", "/bcm2711-rpi-4-b.dtb", "/bcm2712-rpi-5-b.dtb",
+		"/overlays/disable-bt.dtbo", "/vmlinuz", "/recovery.bin", "/vl805.bin", "/vl805.sig"} {
+		if !names[want] {
+			t.Errorf("boot partition lacks %s", want)
+		}
+	}
+}
+
+// checkImage checks what both targets share.
+func checkImage(t *testing.T, res *images.Result, target images.Target, layout images.Layout) {
+	t.Helper()
+	f, err := os.Open(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	if st.Size() != layout.DiskSectors()*images.SectorSize {
+		t.Errorf("image is %d bytes, want %d", st.Size(), layout.DiskSectors()*images.SectorSize)
+	}
+	tbl, err := gpt.Read(file.New(f, true), images.SectorSize, images.SectorSize)
+	if err != nil {
+		t.Fatalf("GPT: %v", err)
+	}
+	id := images.DiskIDForHost("box")
+	for i, p := range layout.Partitions() {
+		got := tbl.Partitions[i]
+		if int64(got.Start) != p.FirstLBA || !strings.EqualFold(got.GUID, id.PartGUID(i+1)) {
+			t.Errorf("partition %d: start %d GUID %s; want %d %s", i+1, got.Start, got.GUID, p.FirstLBA, id.PartGUID(i+1))
+		}
+	}
+	// Partition 2 holds exactly the root payload; the boot payload is p1.
+	for i, payload := range []string{res.BootFS, res.RootSquashfs} {
+		want, err := os.ReadFile(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(want))
+		if _, err := f.ReadAt(got, layout.Partitions()[i].Offset()); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("partition %d differs from payload %s (%v)", i+1, payload, err)
+		}
+	}
+	fat := openBoot(t, res.Image, layout)
+	raw, err := fat.ReadFile("/cmdline.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := images.ParseCmdlineFile(raw)
+	if err != nil || line != res.Cmdline || !bytes.HasPrefix(raw, []byte(line+"\n")) {
+		t.Errorf("cmdline.txt %q: want %q and a newline (%v)", raw, res.Cmdline, err)
+	}
+	if !strings.Contains(line, "root="+id.RootArg()+" ") || !strings.Contains(line, "init=/gokrazy/init") {
+		t.Errorf("cmdline %q lacks root=%s or init", line, id.RootArg())
+	}
+	if _, _, contiguous, err := fat.Extent("/cmdline.txt"); err != nil || !contiguous || fat.NumFATs() != 1 {
+		t.Errorf("cmdline.txt not where gokrazy's FAT16 reader can edit it: %v", err)
+	}
+
+	// Every binary in the root file system must be static, for the target.
+	rootDir := filepath.Join(t.TempDir(), "root")
+	if out, err := exec.Command("unsquashfs", "-q", "-no-xattrs", "-d", rootDir, res.RootSquashfs).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs: %v\n%s", err, out)
+	}
+	var bins []string
+	filepath.WalkDir(rootDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		if info, _ := d.Info(); info.Mode()&0o111 != 0 {
+			bins = append(bins, p)
+			if err := images.CheckStatic(p, target.Machine); err != nil {
+				t.Error(err)
+			}
+		}
+		return nil
+	})
+	if len(bins) < 5 {
+		t.Errorf("found only %d executables in the root: %v", len(bins), bins)
+	}
+	for _, must := range []string{"gokrazy/init", "gokrazy/dhcp", "gokrazy/ntp", "gokrazy/randomd"} {
+		if _, err := os.Stat(filepath.Join(rootDir, must)); err != nil {
+			t.Errorf("root lacks /%s", must)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(rootDir, "etc/gokr-pw.txt")); err == nil {
+		t.Errorf("root has /etc/gokr-pw.txt: gokrazy would serve HTTP on the network")
+	}
+	if _, err := elf.Open(filepath.Join(rootDir, "gokrazy/init")); err != nil {
+		t.Error(err)
+	}
+}
+
+func openBoot(t *testing.T, img string, layout images.Layout) *images.FAT16 {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fat, err := images.OpenFAT16(f, layout.Partitions()[0].Offset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fat
+}
+
+// listFAT lists the boot partition with mtools, long names included.
+func listFAT(t *testing.T, img string, layout images.Layout) map[string]bool {
+	t.Helper()
+	cmd := exec.Command("mdir", "-i", fmt.Sprintf("%s@@%d", img, layout.Partitions()[0].Offset()), "-/", "-b", "::/")
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mdir: %v\n%s", err, out)
+	}
+	names := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(l), "::"); ok {
+			names[strings.TrimSuffix(n, "/")] = true
+		}
+	}
+	return names
+}

@@ -1,0 +1,63 @@
+//go:build browser
+
+package console_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/chatsecure/box/services/console/consoletest"
+)
+
+// TestBrowserEndToEnd drives headless Chromium (Debian package chromium)
+// with playwright-core through claim, emergency kit, sign-in, people,
+// invite, QR decoding, web registration and sign-out. Screenshots go to
+// build/console-e2e/ at the repository root.
+func TestBrowserEndToEnd(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("no Chromium at %s: apt-get install chromium", chromium)
+	}
+	if _, err := os.Stat("e2e/node_modules/playwright-core"); err != nil {
+		t.Fatal("e2e/node_modules missing: run npm ci in services/console/e2e")
+	}
+	out, err := filepath.Abs("../../build/console-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(out)
+	env := consoletest.New(t, nil)
+	base := env.Start(t)
+	cmd := exec.CommandContext(t.Context(), "node", "console.e2e.js")
+	cmd.Dir = "e2e"
+	cmd.Env = append(os.Environ(),
+		"BOX_URL="+base,
+		"BOX_SETUP_CODE="+env.Box.SetupCode(),
+		"BOX_RECOVERY_CODE="+env.Box.RecoveryCode(),
+		"E2E_OUT="+out,
+		"CHROMIUM="+chromium,
+	)
+	outp, err := cmd.CombinedOutput()
+	t.Logf("node console.e2e.js:\n%s", outp)
+	if err != nil {
+		t.Fatalf("browser test failed: %v (screenshots in %s)", err, out)
+	}
+	// What the browser did reached the box.
+	if env.Box.Claimed() != "ada" {
+		t.Errorf("box claimed by %q", env.Box.Claimed())
+	}
+	if _, ok := env.Accounts.Password("carol"); !ok {
+		t.Error("carol has no chat account")
+	}
+	if !env.Rosters.Contacts("ada", "carol") {
+		t.Error("ada and carol are not contacts")
+	}
+	if _, err := env.Box.PendingRecoveryCode(t.Context()); err == nil {
+		t.Error("recovery code still pending")
+	}
+}

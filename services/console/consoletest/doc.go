@@ -1,0 +1,7 @@
+// Package consoletest has in-memory twins of what the console is given
+// (Box, Accounts, Rosters) and Start, which runs a console on 127.0.0.1
+// with them for tests, including the browser end-to-end test.
+//
+// It may import config, services, services/console,
+// services/store/storetest and the standard library.
+package consoletest
