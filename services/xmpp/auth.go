@@ -56,7 +56,7 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 		},
 		Bindings:     c.bindings(),
 		Secret:       c.s.secret,
-		AllowClientY: c.cbUnsupported,
+		AllowClientY: !c.s.StrictChannelBinding || c.cbUnsupported,
 	})
 	if err != nil {
 		return c.authFailed("invalid-mechanism", "", "")

@@ -310,11 +310,12 @@ func scramY(c *client, user, pass string) *elem.Element {
 	return c.next()
 }
 
-// TestChannelBindingFallback: "y" while -PLUS is offered is a downgrade
-// and fails, unless this client already asked for a binding type the
-// connection lacks (slixmpp with Python's tls-unique on TLS 1.3).
+// TestChannelBindingFallback: with StrictChannelBinding, "y" while -PLUS
+// is offered is a downgrade and fails, unless this client already asked
+// for a binding type the connection lacks (slixmpp with Python's
+// tls-unique on TLS 1.3). By default "y" is accepted.
 func TestChannelBindingFallback(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, nil, func(s *Server) { s.StrictChannelBinding = true })
 	c := dial(t, s.c2s)
 	c.open("")
 	c.starttls()
@@ -332,5 +333,16 @@ func TestChannelBindingFallback(t *testing.T) {
 	}
 	if e := scramY(d, "alice", "pencil"); e.Name.Local != "success" {
 		t.Fatalf("y after tls-unique: %s", golden(e))
+	}
+}
+
+func TestChannelBindingYAcceptedByDefault(t *testing.T) {
+	s := startServer(t, nil)
+	c := dial(t, s.c2s)
+	c.open("")
+	c.starttls()
+	c.open("")
+	if e := scramY(c, "alice", "pencil"); e.Name.Local != "success" {
+		t.Fatalf("y refused by default: %s", golden(e))
 	}
 }

@@ -82,19 +82,20 @@ func startServer(t testing.TB, mod func(*config.XMPP), setup ...func(*Server)) *
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	for len(s.Addrs()) < 2 {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("Run: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	for len(s.Addrs()) < 2 {
-		select {
-		case err := <-done:
-			t.Fatalf("Run: %v", err)
-		case <-time.After(time.Millisecond):
-		}
-	}
 	a := s.Addrs()
 	return &testServer{Server: s, c2s: a[0].String(), direct: a[1].String()}
 }

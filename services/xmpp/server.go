@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -50,12 +51,22 @@ const (
 
 // Server is the XMPP service.
 type Server struct {
+	// StrictChannelBinding refuses a SCRAM login with the gs2 flag "y"
+	// while -PLUS is offered (the RFC 5802 §6 downgrade check). Off by
+	// default: slixmpp 1.8 sends "y" whenever it does not pick -PLUS (it can
+	// bind only with tls-unique, which TLS 1.3 lacks), so the check would
+	// lock it out; clients that bind (p=tls-exporter) are unaffected.
+	// Even when on, a client that first asked for a binding type we lack
+	// may retry with "y". Set before Run.
+	StrictChannelBinding bool
+
 	cfg     config.XMPP
 	log     *slog.Logger
 	tlsCfg  *tls.Config // STARTTLS
 	direct  *tls.Config // XEP-0368, ALPN xmpp-client
 	cert    *x509.Certificate
 	acc     *accounts.Accounts
+	db      *sql.DB
 	router  *router.Router
 	info    disco.Info
 	caps    *elem.Element
@@ -120,6 +131,7 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		cfg:      cfg,
 		log:      log,
 		acc:      accounts.New(db, cfg.Domain, 4096),
+		db:       db,
 		secret:   make([]byte, 32),
 		acctLim:  backoff.New(backoff.Policy{Free: 3}),
 		ipLim:    backoff.New(backoff.Policy{Free: 10}),

@@ -7,15 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 )
 
 // Store keeps rosters in the database. Safe for concurrent use; the caller
 // serializes changes to one user's roster (the router holds a lock per
 // subscription exchange).
-type Store struct{ db *sql.DB }
+type Store struct {
+	db *sql.DB
+	// Items are read on every presence broadcast; the box process is the
+	// only writer, so a per-user copy is kept and dropped on each change.
+	mu    sync.Mutex
+	cache map[string][]Item
+	gen   uint64
+}
 
 // New returns a Store over a migrated database.
-func New(db *sql.DB) *Store { return &Store{db: db} }
+func New(db *sql.DB) *Store { return &Store{db: db, cache: make(map[string][]Item)} }
+
+func (s *Store) forget(owner string) {
+	s.mu.Lock()
+	delete(s.cache, owner)
+	s.gen++
+	s.mu.Unlock()
+}
 
 // Version is the user's current roster version string.
 func (s *Store) Version(ctx context.Context, owner string) (string, error) {
@@ -32,6 +47,32 @@ func (s *Store) Version(ctx context.Context, owner string) (string, error) {
 
 // Items returns every item, including hidden pending-in ones.
 func (s *Store) Items(ctx context.Context, owner string) ([]Item, error) {
+	s.mu.Lock()
+	items, ok := s.cache[owner]
+	gen := s.gen
+	s.mu.Unlock()
+	if ok {
+		return copyItems(items), nil
+	}
+	items, err := s.readItems(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.cache[owner] = items
+	}
+	s.mu.Unlock()
+	return copyItems(items), nil
+}
+
+func copyItems(items []Item) []Item {
+	out := make([]Item, len(items))
+	copy(out, items)
+	return out
+}
+
+func (s *Store) readItems(ctx context.Context, owner string) ([]Item, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT contact, name, groups, sub, ask, pending_in, in_roster
 		FROM xmpp_roster WHERE owner = ? ORDER BY contact`, owner)
 	if err != nil {
@@ -116,7 +157,9 @@ func (s *Store) Put(ctx context.Context, owner string, it Item, bump bool) (stri
 		}
 		ver = strconv.FormatInt(v, 10)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.forget(owner)
+	if err != nil {
 		return "", fmt.Errorf("roster: put: %w", err)
 	}
 	return ver, nil
