@@ -76,3 +76,23 @@ images:
 
 clean:
 	rm -rf $(BUILD)
+
+# Side-by-side XMPP load: the box, Prosody and ejabberd from Debian on
+# loopback (needs root; installs prosody and ejabberd). Prints each case and
+# the ratios Box/Prosody and Box/ejabberd. bench-quick: small counts (~3 min).
+BENCH_BIN := /tmp/xmppbench/bin
+BENCH_ENV = XMPPLOAD=$(BENCH_BIN)/xmppload \
+	BOX_START='$(BENCH_BIN)/boxd -dev -data $$BENCH_DIR/box/data' \
+	BOX_USERS_LIVE=1 \
+	BOX_USERS='for i in $$(seq 1 $$1); do echo pass | $(BENCH_BIN)/boxctl -data $$BENCH_DIR/box/data user add user$$i@localhost >/dev/null || exit 1; done'
+
+.PHONY: bench bench-quick bench-deps
+bench-deps:
+	@dpkg -s prosody ejabberd >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody ejabberd openssl iproute2 util-linux; }
+	@mkdir -p $(BENCH_BIN) && $(GO) build -o $(BENCH_BIN)/ ./cmd/boxd ./cmd/boxctl ./cmd/xmppload
+
+bench: bench-deps
+	$(BENCH_ENV) cmd/xmppload/bench/bench.sh full
+
+bench-quick: bench-deps
+	$(BENCH_ENV) cmd/xmppload/bench/bench.sh quick
