@@ -95,8 +95,6 @@ func (s *Server) adminPasswd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.acc.Normalize(req.JID)
-	// Sessions authenticated with the old password end.
-	s.router.Kick(u, "reset")
 	s.log.Info("xmpp: password changed", "jid", s.bare(u))
 	writeJSON(w, http.StatusOK, map[string]string{"jid": s.bare(u)})
 }
@@ -108,8 +106,6 @@ func (s *Server) adminDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.acc.Normalize(j)
-	s.router.Kick(u, "not-authorized")
-	s.router.Forget(u)
 	s.log.Info("xmpp: account deleted", "jid", s.bare(u))
 	writeJSON(w, http.StatusOK, map[string]string{"jid": s.bare(u)})
 }

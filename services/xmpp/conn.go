@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatsecure/box/services/xmpp/csi"
@@ -55,8 +56,17 @@ type conn struct {
 	dec   *xml.Decoder
 
 	wmu    sync.Mutex
-	closed bool
-	opened bool // our stream header is out
+	closed bool        // no more writes (under wmu)
+	opened atomic.Bool // our stream header is out
+
+	// The output queue (outq.go): stanzas for a session are written by a
+	// short-lived writer goroutine, so a slow reader never blocks senders.
+	qmu     sync.Mutex
+	q       []outBuf
+	queued  int
+	writing bool
+	closing bool
+	writers sync.WaitGroup
 
 	authed    bool
 	user      string
@@ -92,6 +102,7 @@ func (c *conn) serve(ctx context.Context) {
 				c.rc.Unbind()
 			}
 			c.Close("internal-server-error", "")
+			c.writers.Wait()
 		}
 	}()
 	overLimit := !c.s.acquireIP(c.ip)
@@ -114,6 +125,9 @@ func (c *conn) serve(ctx context.Context) {
 		c.rc.Unbind()
 	}
 	c.fail(err)
+	// Let the writer put out what is queued (the stream error last)
+	// before the deferred close; it is bounded by the write deadline.
+	c.writers.Wait()
 }
 
 // fail ends the stream for err: a stream error where one applies.
@@ -174,61 +188,6 @@ func (c *conn) writeLocked(b []byte) error {
 	return nil
 }
 
-var writePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
-
-// Send implements router.Sender.
-func (c *conn) Send(st *elem.Element) error {
-	// Serialize outside the lock into a pooled buffer: sessions hold no
-	// write buffer between stanzas.
-	bp := writePool.Get().(*[]byte)
-	b := st.Append((*bp)[:0], elem.NSClient)
-	c.wmu.Lock()
-	err := c.writeLocked(b)
-	c.wmu.Unlock()
-	if cap(b) <= 64<<10 {
-		*bp = b
-		writePool.Put(bp)
-	}
-	return err
-}
-
-// Close implements router.Sender: a stream error, the closing tag, and
-// the connection closed (which also stops the reader).
-func (c *conn) Close(cond, text string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.closed {
-		return
-	}
-	var b []byte
-	if !c.opened {
-		b = c.header(b, "")
-	}
-	b = append(b, "<stream:error><"+cond+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"...)
-	if text != "" {
-		t := elem.New(elem.NSStreams, "text").AddText(text)
-		b = t.Append(b, "")
-	}
-	b = append(b, "</stream:error></stream:stream>"...)
-	c.writeLocked(b)
-	c.closed = true
-	c.raw.Close()
-}
-
-// closeStream ends the stream without an error.
-func (c *conn) closeStream() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.closed {
-		return
-	}
-	if c.opened {
-		c.writeLocked([]byte("</stream:stream>"))
-	}
-	c.closed = true
-	c.raw.Close()
-}
-
 func (c *conn) header(b []byte, to string) []byte {
 	var id [12]byte
 	rand.Read(id[:])
@@ -253,9 +212,7 @@ func (c *conn) openStream() error {
 	c.guard.OnTimeout = c.onTimeout
 	c.dec = xml.NewDecoder(c.guard)
 	c.dec.Strict = true
-	c.wmu.Lock()
-	c.opened = false
-	c.wmu.Unlock()
+	c.opened.Store(false)
 	var start xml.StartElement
 	for {
 		tok, err := c.dec.Token()
@@ -290,7 +247,7 @@ func (c *conn) openStream() error {
 	if err := c.checkHeader(start); err != nil {
 		c.wmu.Lock()
 		werr := c.writeLocked(b)
-		c.opened = true
+		c.opened.Store(true)
 		c.wmu.Unlock()
 		if werr != nil {
 			return werr
@@ -304,7 +261,7 @@ func (c *conn) openStream() error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.opened = true
+	c.opened.Store(true)
 	return c.writeLocked(append(b, "</stream:features>"...))
 }
 

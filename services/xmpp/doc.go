@@ -13,6 +13,14 @@
 // could not see the plaintext. mellium.im/xmpp/jid does the JID rules and
 // mellium's client is used in the tests as a client nobody here wrote.
 //
+// Each connection has one reader goroutine; output to a session is queued
+// and written by a goroutine that exists only while there is output, so a
+// slow reader never stalls its senders (it is dropped past 1 MiB queued)
+// and an idle session holds no goroutine but its reader and no buffers.
+// Unauthenticated streams must bind within AuthTimeout; bound sessions
+// idle for 4 minutes get an XEP-0199 ping and are dropped if nothing
+// arrives within a minute.
+//
 // It imports the subpackages, services, services/store, config and
 // mellium.im/xmpp/jid.
 //

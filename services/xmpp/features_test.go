@@ -200,3 +200,23 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatal("dave still exists")
 	}
 }
+
+// TestAccountsChangeEndsSessions: a password change or deletion through
+// Accounts() (the console's path) ends the user's sessions too.
+func TestAccountsChangeEndsSessions(t *testing.T) {
+	s := startServer(t, nil)
+	a := login(t, s, "alice", "a")
+	if err := s.Accounts().SetPassword(context.Background(), "alice", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if cond := a.expectStreamError(); cond != "reset" {
+		t.Fatalf("after passwd: %s", cond)
+	}
+	b := login(t, s, "bob", "b")
+	if err := s.Accounts().Delete(context.Background(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if cond := b.expectStreamError(); cond != "not-authorized" {
+		t.Fatalf("after delete: %s", cond)
+	}
+}

@@ -1,7 +1,9 @@
 package xmpp
 
 import (
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestIM walks the RFC 6121 journey of two users with golden XML: roster,
@@ -197,4 +199,25 @@ func TestOfflineSubscription(t *testing.T) {
 	alice2.expect("<presence from='bob@localhost/b' to='alice@localhost/a2'/>")
 	alice2.send("<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>")
 	alice2.expect("<iq type='result' id='r' to='alice@localhost/a2'><query xmlns='jabber:iq:roster' ver='2'><item jid='bob@localhost' subscription='to'/></query></iq>")
+}
+
+// TestSlowReaderDoesNotBlockSenders: bob stops reading; alice's flood to
+// him must not stall alice (her ping is answered) and bob is dropped once
+// his queue is full.
+func TestSlowReaderDoesNotBlockSenders(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	// From here on bob reads nothing.
+	body := strings.Repeat("x", 60<<10)
+	for i := 0; i < 250; i++ {
+		alice.send("<message to='bob@localhost/b' type='chat'><body>" + body + "</body></message>")
+	}
+	alice.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
+	alice.expect("<iq type='result' id='p' to='alice@localhost/a'/>")
+	for s.router.Sessions() != 1 {
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -171,6 +171,16 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		},
 	}
 	s.caps = s.info.Caps()
+	// Sessions authenticated with an old password, or of a deleted
+	// account, end: whether the admin API or the console made the change.
+	s.acc.OnChange(func(u string, deleted bool) {
+		if deleted {
+			s.router.Kick(u, "not-authorized")
+			s.router.Forget(u)
+			return
+		}
+		s.router.Kick(u, "reset")
+	})
 	r := s.router
 	r.HandleIQ(xml.Name{Space: disco.NSInfo, Local: "query"}, true, disco.InfoHandler(s.info))
 	r.HandleIQ(xml.Name{Space: disco.NSItems, Local: "query"}, true, disco.ItemsHandler)

@@ -32,6 +32,25 @@ type Accounts struct {
 	mu    sync.RWMutex
 	cache map[string]sasl.Credentials
 	gen   uint64 // bumped by every change, so a slow read cannot cache stale keys
+
+	onChange func(username string, deleted bool)
+}
+
+// OnChange sets f to run after a password change or deletion (the server
+// ends the user's sessions), whoever made it: admin API or console.
+func (a *Accounts) OnChange(f func(username string, deleted bool)) {
+	a.mu.Lock()
+	a.onChange = f
+	a.mu.Unlock()
+}
+
+func (a *Accounts) changed(u string, deleted bool) {
+	a.mu.RLock()
+	f := a.onChange
+	a.mu.RUnlock()
+	if f != nil {
+		f(u, deleted)
+	}
 }
 
 // New returns accounts of domain kept in db (already migrated).
@@ -120,6 +139,7 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", ErrNotFound, u)
 	}
+	a.changed(u, false)
 	return nil
 }
 
@@ -144,6 +164,7 @@ func (a *Accounts) Delete(ctx context.Context, user string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", ErrNotFound, u)
 	}
+	a.changed(u, true)
 	return nil
 }
 
