@@ -114,6 +114,9 @@ func open(ctx context.Context, path string, key []byte) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Every new SQLCipher connection pays key setup and page-cache warmup;
+	// keep enough idle ones for concurrent logins not to reopen them.
+	db.SetMaxIdleConns(16)
 	s := &Store{db: db, path: path}
 	if err := s.ensureMeta(ctx); err != nil {
 		db.Close()
