@@ -84,7 +84,7 @@ BENCH_BIN := /tmp/xmppbench/bin
 BENCH_ENV = XMPPLOAD=$(BENCH_BIN)/xmppload \
 	BOX_START='$(BENCH_BIN)/boxd -dev -data $$BENCH_DIR/box/data -config $(CURDIR)/cmd/xmppload/bench/box-config.json' \
 	BOX_USERS_LIVE=1 \
-	BOX_USERS='for i in $$(seq 1 $$1); do echo pass | $(BENCH_BIN)/boxctl -data $$BENCH_DIR/box/data user add user$$i@localhost >/dev/null || exit 1; done'
+	BOX_USERS='$(CURDIR)/cmd/xmppload/bench/box-users.sh $(BENCH_BIN)/boxctl $$BENCH_DIR/box/data $$1'
 
 .PHONY: bench bench-quick bench-deps
 bench-deps:
