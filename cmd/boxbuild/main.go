@@ -1,6 +1,7 @@
 // Command boxbuild builds the box's disk images and update payloads:
 //
 //	boxbuild image -target amd64|pi -version V [-out build/box-<target>-<V>.img]
+//	boxbuild bundle -target amd64|pi -version V -build N [-out FILE]
 //
 // All the work is in package images.
 package main
@@ -19,6 +20,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if len(os.Args) > 1 && os.Args[1] == "bundle" {
+		if err := runBundle(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "boxbuild:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := images.Run(ctx, os.Args[1:], os.Stdout, log); err != nil {
 		fmt.Fprintln(os.Stderr, "boxbuild:", err)
 		os.Exit(1)

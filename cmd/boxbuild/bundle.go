@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/chatsecure/box/updates/bundle"
+)
+
+// runBundle is `boxbuild bundle`: an unsigned .boxupdate from the payloads
+// `boxbuild image` left in build/ (root squashfs and boot partition).
+// Release scripts then add signatures with `boxsign sign`.
+func runBundle(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("boxbuild bundle", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	target := fs.String("target", "amd64", "amd64 or pi")
+	version := fs.String("version", "", "version of the image build (required)")
+	build := fs.Uint64("build", 0, "monotonic build number, above every earlier release (required)")
+	minVersion := fs.String("min-version", "", "oldest version this bundle may update from")
+	dir := fs.String("dir", "build", "where boxbuild image wrote its payloads")
+	out := fs.String("out", "", "bundle path (default DIR/box-<target>-<version>.boxupdate)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *version == "" || *build == 0 {
+		return errors.New("bundle: -version and -build are required")
+	}
+	base := filepath.Join(*dir, fmt.Sprintf("box-%s-%s", *target, *version))
+	files := []bundle.PayloadFile{{Name: "root", Path: base + ".root.squashfs"}, {Name: "boot", Path: base + ".boot.vfat"}}
+	for _, f := range files {
+		if _, err := os.Stat(f.Path); err != nil {
+			return fmt.Errorf("bundle: payload %s: %w (run boxbuild image -target %s -version %s first)", f.Name, err, *target, *version)
+		}
+	}
+	if *out == "" {
+		*out = base + ".boxupdate"
+	}
+	spec := bundle.Spec{Target: *target, Version: *version, Build: *build, MinVersion: *minVersion}
+	if err := bundle.WriteUnsigned(*out, spec, files); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: unsigned bundle %s build %d for %s; sign with boxsign sign -key KEY %s\n", *out, *version, *build, *target, *out)
+	return nil
+}
