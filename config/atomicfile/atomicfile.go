@@ -2,12 +2,24 @@ package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // WriteFile replaces path with data, atomically and durably.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Stream(path, perm, func(w io.Writer) error {
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("atomicfile: write %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// Stream is WriteFile for content too large to hold: fill writes it; an
+// error from fill leaves path as it was.
+func Stream(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -24,8 +36,8 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := f.Chmod(perm); err != nil {
 		return fmt.Errorf("atomicfile: chmod %s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	if err := fill(f); err != nil {
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("atomicfile: fsync %s: %w", path, err)

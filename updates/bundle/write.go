@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -188,36 +187,10 @@ func AttachRotation(path string, r trust.SignedRotation) error {
 // writeAtomic streams into a temp file beside path, fsyncs and renames it:
 // a crash leaves the old file or the new one.
 func writeAtomic(path string, fill func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Stream(path, 0o644, fill); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("bundle: %w", err)
-	}
-	if err := fill(f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("bundle: fsync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("bundle: close: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("bundle: %w", err)
-	}
-	ok = true
-	return atomicfile.SyncDir(dir)
+	return nil
 }
 
 func hashFile(path string) (int64, string, error) {
