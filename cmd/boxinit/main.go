@@ -4,8 +4,9 @@
 // every program of the image — plus two things the box needs before any
 // service starts: /perm formatted ext4 on first boot if the partition is
 // blank, and the wall clock moved forward to the last time saved under /perm
-// (the Pi has no RTC). gokrazy's HTTP server stays on its unix socket: the
-// image has no /etc/gokr-pw.txt (see images.StageRoot).
+// (the Pi has no RTC). A program's arguments come from the image, as
+// package images/progargs writes them. gokrazy's HTTP server stays on its
+// unix socket: the image has no /etc/gokr-pw.txt (see images.StageRoot).
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/chatsecure/box/images/permfs"
 	"github.com/chatsecure/box/images/permtime"
+	"github.com/chatsecure/box/images/progargs"
 )
 
 // version is set by the image build (-X main.version=).
@@ -63,7 +65,14 @@ func main() {
 
 	var services []*gokrazy.Service
 	for _, p := range programs(log) {
-		services = append(services, gokrazy.NewService(exec.Command(p)))
+		args, err := programArgs(p)
+		if err != nil {
+			// Started without its arguments the program would run on
+			// defaults the image did not ask for: better not at all.
+			log.Error("not starting a program: its arguments are unreadable", "prog", p, "err", err)
+			continue
+		}
+		services = append(services, gokrazy.NewService(exec.Command(p, args...)))
 	}
 	if err := gokrazy.SuperviseServices(services); err != nil {
 		log.Error("supervise failed", "err", err)
@@ -90,6 +99,19 @@ func programs(log *slog.Logger) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// programArgs reads the arguments the image gives program p (see package
+// progargs); none if the image has no file for it.
+func programArgs(p string) ([]string, error) {
+	b, err := os.ReadFile(progargs.Path(p))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("args: %w", err)
+	}
+	return progargs.Parse(string(b)), nil
 }
 
 // ensurePerm formats and mounts /perm if gokrazy.Boot could not mount it
