@@ -33,6 +33,12 @@ var version = "dev"
 
 const timeFile = "/perm/box/lasttime"
 
+// ntpTimeFile is where gokrazy's ntp (run in /perm/home/ntp) saves the time
+// at shutdown; at start it sets the clock to that time unconditionally,
+// even backwards, which undoes what permtime.Restore did (seen in the e2e
+// test: a boot's clock set back below the time saved on the boot before).
+const ntpTimeFile = "/perm/home/ntp/ntp-time-at-last-shutdown"
+
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("prog", "boxinit")
 	if err := gokrazy.Boot(version); err != nil {
@@ -48,6 +54,11 @@ func main() {
 		log.Warn("restoring the saved time failed", "err", err)
 	} else if moved {
 		log.Info("clock moved forward to the saved time", "now", time.Now().UTC())
+	}
+	// permtime is the one keeper of the saved time: ntp finds no file and
+	// leaves the clock alone until it reaches a server.
+	if err := os.Remove(ntpTimeFile); err != nil && !os.IsNotExist(err) {
+		log.Warn("removing ntp's saved time failed; ntp may set the clock back", "err", err)
 	}
 	go func() {
 		t := time.NewTicker(time.Minute)
