@@ -105,3 +105,14 @@ func logValue(log, msg, key string) string {
 	}
 	return val
 }
+
+// logTime is the time= of the first boxd log line that contains msg.
+func logTime(log, msg string) time.Time {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, msg) {
+			t, _ := time.Parse(time.RFC3339Nano, logValue(l, "", "time"))
+			return t
+		}
+	}
+	return time.Time{}
+}
