@@ -16,9 +16,13 @@
 // looks at the FAT the way gokrazy's init does), rootfs.go
 // (staging + mksquashfs), gobuild.go (static cross builds), elfcheck.go,
 // modules.go (locating gokrazy's kernel/firmware modules), target.go,
-// image.go (assembly), run.go (the boxbuild command line).
+// image.go (assembly), run.go (the boxbuild command line). A program's
+// arguments travel in the root as files (package progargs, read by
+// cmd/boxinit); Options.Files adds files to the root for test images (the
+// e2e test's boxd config). cmd/boxbuild passes neither: release images carry
+// no test config and no test programs.
 //
-// It may import config, the standard library and the gokrazy kernel and
+// It may import config, images/progargs, the standard library and the gokrazy kernel and
 // firmware modules (data only); its tests read the GPT back with go-diskfs.
 // It runs the go tool, mksquashfs (Debian squashfs-tools), mkfs.fat and mcopy
 // (dosfstools, mtools) and, for arm64 cgo builds, aarch64-linux-gnu-gcc.

@@ -19,6 +19,9 @@ type Program struct {
 	Dest string
 	// Cgo builds with cgo, linked statically (boxd needs it for SQLCipher).
 	Cgo bool
+	// Args are the program's command-line arguments; they travel in the
+	// root as progargs.Path(Dest), where cmd/boxinit reads them.
+	Args []string
 }
 
 // ParseProgram parses "pkg" or "pkg:cgo" into a program installed under

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatsecure/box/config"
+	"github.com/chatsecure/box/images/progargs"
 )
 
 // InitPkg is the image's init program, installed as /gokrazy/init.
@@ -41,6 +42,9 @@ type Options struct {
 	GPIO    config.GPIO
 	// Epoch pins file times in the root squashfs.
 	Epoch int64
+	// Files are extra files for the root (absolute path → content), e.g.
+	// a test image's config; release images (cmd/boxbuild) have none.
+	Files map[string][]byte
 	Log   *slog.Logger
 }
 
@@ -100,7 +104,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if _, err := os.Stat(ca); err != nil {
 		ca = ""
 	}
-	if err := StageRoot(stage, RootFiles{Bins: res.Bins, KernelDir: src.KernelDir, Hostname: o.Hostname, Version: o.Version, CABundle: ca}); err != nil {
+	args := map[string][]string{}
+	for _, p := range o.Programs {
+		args[p.Dest] = p.Args
+	}
+	if err := StageRoot(stage, RootFiles{Bins: res.Bins, KernelDir: src.KernelDir, Hostname: o.Hostname, Version: o.Version, CABundle: ca, Args: args, Files: o.Files}); err != nil {
 		return nil, err
 	}
 	if err := MakeSquashfs(ctx, stage, res.RootSquashfs, o.Epoch); err != nil {
@@ -170,6 +178,11 @@ func (o *Options) check() error {
 	}
 	if o.Log == nil {
 		return fmt.Errorf("images: no logger")
+	}
+	for _, p := range o.Programs {
+		if _, err := progargs.Format(p.Args); err != nil {
+			return fmt.Errorf("images: %s: %w", p.Pkg, err)
+		}
 	}
 	if o.GPIO.LEDPin == "" {
 		o.GPIO = config.Default().GPIO

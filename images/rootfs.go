@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+
+	"github.com/chatsecure/box/images/progargs"
 )
 
 // RootFiles describes what goes into the root file system besides the
@@ -23,6 +25,11 @@ type RootFiles struct {
 	Version   string
 	// CABundle is a host CA bundle for TLS clients on the box; optional.
 	CABundle string
+	// Args maps destination paths of Bins to their arguments.
+	Args map[string][]string
+	// Files are extra files (absolute path → content, mode 0644), e.g. the
+	// e2e test's config. They may not replace anything staged otherwise.
+	Files map[string][]byte
 }
 
 // rootDirs are the mount points and directories gokrazy's init expects.
@@ -76,10 +83,54 @@ func StageRoot(dir string, rf RootFiles) error {
 			return err
 		}
 	}
+	for dest, args := range rf.Args {
+		if _, ok := rf.Bins[dest]; !ok {
+			return fmt.Errorf("images: stage root: arguments for %s, which is not in the image", dest)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		content, err := progargs.Format(args)
+		if err != nil {
+			return fmt.Errorf("images: stage root: %s: %w", dest, err)
+		}
+		if err := writeNew(dir, progargs.Path(dest), []byte(content)); err != nil {
+			return err
+		}
+	}
+	for dest, content := range rf.Files {
+		if err := writeNew(dir, dest, content); err != nil {
+			return err
+		}
+	}
 	if rf.KernelDir != "" {
 		if err := copyTree(filepath.Join(rf.KernelDir, "lib"), filepath.Join(dir, "lib")); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// writeNew writes an absolute-path file under the staged root dir, refusing
+// to replace one that is already there.
+func writeNew(dir, dest string, content []byte) error {
+	if !filepath.IsAbs(dest) || filepath.Clean(dest) != dest {
+		return fmt.Errorf("images: stage root: file %q: want a clean absolute path", dest)
+	}
+	p := filepath.Join(dir, dest)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("images: stage root: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("images: stage root: %w", err)
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return fmt.Errorf("images: stage root: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("images: stage root: %w", err)
 	}
 	return nil
 }

@@ -4,8 +4,9 @@
 // every program of the image — plus two things the box needs before any
 // service starts: /perm formatted ext4 on first boot if the partition is
 // blank, and the wall clock moved forward to the last time saved under /perm
-// (the Pi has no RTC). gokrazy's HTTP server stays on its unix socket: the
-// image has no /etc/gokr-pw.txt (see images.StageRoot).
+// (the Pi has no RTC). A program's arguments come from the image, as
+// package images/progargs writes them. gokrazy's HTTP server stays on its
+// unix socket: the image has no /etc/gokr-pw.txt (see images.StageRoot).
 package main
 
 import (
@@ -24,12 +25,19 @@ import (
 
 	"github.com/chatsecure/box/images/permfs"
 	"github.com/chatsecure/box/images/permtime"
+	"github.com/chatsecure/box/images/progargs"
 )
 
 // version is set by the image build (-X main.version=).
 var version = "dev"
 
 const timeFile = "/perm/box/lasttime"
+
+// ntpTimeFile is where gokrazy's ntp (run in /perm/home/ntp) saves the time
+// at shutdown; at start it sets the clock to that time unconditionally,
+// even backwards, which undoes what permtime.Restore did (seen in the e2e
+// test: a boot's clock set back below the time saved on the boot before).
+const ntpTimeFile = "/perm/home/ntp/ntp-time-at-last-shutdown"
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("prog", "boxinit")
@@ -47,6 +55,11 @@ func main() {
 	} else if moved {
 		log.Info("clock moved forward to the saved time", "now", time.Now().UTC())
 	}
+	// permtime is the one keeper of the saved time: ntp finds no file and
+	// leaves the clock alone until it reaches a server.
+	if err := os.Remove(ntpTimeFile); err != nil && !os.IsNotExist(err) {
+		log.Warn("removing ntp's saved time failed; ntp may set the clock back", "err", err)
+	}
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
@@ -63,7 +76,14 @@ func main() {
 
 	var services []*gokrazy.Service
 	for _, p := range programs(log) {
-		services = append(services, gokrazy.NewService(exec.Command(p)))
+		args, err := programArgs(p)
+		if err != nil {
+			// Started without its arguments the program would run on
+			// defaults the image did not ask for: better not at all.
+			log.Error("not starting a program: its arguments are unreadable", "prog", p, "err", err)
+			continue
+		}
+		services = append(services, gokrazy.NewService(exec.Command(p, args...)))
 	}
 	if err := gokrazy.SuperviseServices(services); err != nil {
 		log.Error("supervise failed", "err", err)
@@ -90,6 +110,19 @@ func programs(log *slog.Logger) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// programArgs reads the arguments the image gives program p (see package
+// progargs); none if the image has no file for it.
+func programArgs(p string) ([]string, error) {
+	b, err := os.ReadFile(progargs.Path(p))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("args: %w", err)
+	}
+	return progargs.Parse(string(b)), nil
 }
 
 // ensurePerm formats and mounts /perm if gokrazy.Boot could not mount it

@@ -6,5 +6,7 @@
 // vmlinuz and cmdline.txt from the image's boot partition, so a reboot
 // (qemu exits because of -no-reboot) boots whatever the image now points at.
 //
-// It imports images and the standard library.
+// It imports images, appliance/adminapi (boxd's admin API types), the
+// standard library, go-diskfs (reading the GPT back) and mellium.im/xmpp
+// (the host's XMPP client).
 package e2e

@@ -26,12 +26,16 @@ type Machine struct {
 	// RTCBase, if set, is qemu's -rtc base= for the next start: the
 	// guest's clock starts there (like a Pi without RTC).
 	RTCBase string
-	boots   int
-	qemu    *exec.Cmd
-	swtpm   *exec.Cmd
-	done    chan struct{} // closed when qemu has exited
-	err     error         // qemu's exit status, valid after done
-	Serial  string        // serial log of the current boot
+	// TPMState is swtpm's state directory (default Dir/tpm). Pointing it
+	// at a fresh directory is a new, empty TPM: the sealed key no longer
+	// opens.
+	TPMState string
+	boots    int
+	qemu     *exec.Cmd
+	swtpm    *exec.Cmd
+	done     chan struct{} // closed when qemu has exited
+	err      error         // qemu's exit status, valid after done
+	Serial   string        // serial log of the current boot
 }
 
 // FreePort asks the kernel for a free loopback port.
@@ -65,7 +69,10 @@ func (m *Machine) Start(ctx context.Context) error {
 		return err
 	}
 
-	tpmDir := filepath.Join(m.Dir, "tpm")
+	tpmDir := m.TPMState
+	if tpmDir == "" {
+		tpmDir = filepath.Join(m.Dir, "tpm")
+	}
 	if err := os.MkdirAll(tpmDir, 0o700); err != nil {
 		return err
 	}

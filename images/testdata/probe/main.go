@@ -1,7 +1,9 @@
-// Command probe is the e2e test's stand-in for boxd inside the qemu image:
-// it counts boots in /perm, reports what the test checks over HTTP on :8089,
-// and asks gokrazy (over its unix socket, the only place it listens) to
-// reboot.
+// Command probe is the e2e test's helper inside the qemu image (test images
+// only, never a release image): it counts boots in /perm, reports what the
+// test checks over HTTP on :8089, asks gokrazy (over its unix socket, the
+// only place it listens) to reboot, serves boxd's admin socket under /v1/ so
+// the host can drive boxd as boxctl would, and hands out boxd's log lines
+// from gokrazy's log buffer under /boxdlog.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,15 +23,20 @@ import (
 	"time"
 )
 
-const gokrazySocket = "/run/gokrazy-http.sock"
+const (
+	gokrazySocket = "/run/gokrazy-http.sock"
+	// boxdSocket is boxd's admin socket in its default data directory.
+	boxdSocket = "/perm/box/boxd.sock"
+)
 
-var gokrazy = &http.Client{
-	Timeout: 5 * time.Second,
-	Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+func unixClient(sock string) *http.Transport {
+	return &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "unix", gokrazySocket)
-	}},
+		return d.DialContext(ctx, "unix", sock)
+	}}
 }
+
+var gokrazy = &http.Client{Timeout: 5 * time.Second, Transport: unixClient(gokrazySocket)}
 
 func countBoot() (int, error) {
 	p := "/perm/probe/boots"
@@ -97,13 +105,36 @@ func main() {
 			time.Sleep(200 * time.Millisecond)
 			// kexec=off: a real reboot, so qemu (-no-reboot) exits and
 			// the harness boots whatever the boot partition now says.
-			resp, err := gokrazy.Post("http://gokrazy/reboot?kexec=off&wait_per_signal=200ms", "", nil)
+			// boxd gets 3 s after SIGTERM to close its store.
+			resp, err := gokrazy.Post("http://gokrazy/reboot?kexec=off&wait_per_signal=3s", "", nil)
 			if err != nil {
 				log.Printf("probe: reboot: %v", err)
 				return
 			}
 			resp.Body.Close()
 		}()
+	})
+	http.Handle("/v1/", &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", "boxd"
+		},
+		Transport: unixClient(boxdSocket),
+	})
+	http.HandleFunc("/boxdlog", func(w http.ResponseWriter, r *http.Request) {
+		// gokrazy's /log streams the buffered lines first, then waits for
+		// more: read for a moment and hand back what came.
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://gokrazy/log?path=/user/boxd&stream=stderr", nil)
+		resp, err := (&http.Client{Transport: unixClient(gokrazySocket)}).Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(b)
 	})
 	log.Fatal(http.ListenAndServe(":8089", nil))
 }
