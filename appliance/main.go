@@ -95,7 +95,7 @@ func Main(args []string, stderr io.Writer) int {
 	if cfgErr == nil {
 		gdev, err := gpio.Open(cfg.GPIO, gpio.Options{OnEvent: box.ButtonEvent, Logger: log})
 		if err != nil {
-			log.Error("status LED and reset button unavailable", "err", err)
+			log.Warn("no status LED or reset button on this hardware", "err", err)
 		} else {
 			defer gdev.Close()
 		}

@@ -183,6 +183,7 @@ func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	start := s.opts.Now()
 	pcr := uint8(s.opts.LockPCR)
 
 	value, err := s.readPCR(pcr)
@@ -270,7 +271,7 @@ func (s *TPM2) Seal(secret []byte) ([]byte, error) {
 		srkName: bytes.Clone(srk.name.Buffer),
 		objName: bytes.Clone(load.Name.Buffer),
 	}
-	s.log.Info("tpm: sealed key", "handle", fmt.Sprintf("0x%08x", handle), "pcr", pcr)
+	s.log.Info("tpm: sealed key", "handle", fmt.Sprintf("0x%08x", handle), "pcr", pcr, "took", s.opts.Now().Sub(start).Round(time.Microsecond))
 	return blob.marshal(), nil
 }
 
