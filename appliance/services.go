@@ -37,6 +37,7 @@ func serviceFactories() []ServiceFactory {
 				TLS:      env.TLS,
 				Box:      env.Box,
 				Accounts: xmppAccounts{x},
+				Rosters:  x,
 				Log:      env.Logger.With("service", "console"),
 			})
 		},
