@@ -3,7 +3,6 @@ package appliance
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/chatsecure/box/services"
 	"github.com/chatsecure/box/services/console"
@@ -56,7 +55,7 @@ func (a xmppAccounts) SetPassword(ctx context.Context, localpart, password strin
 }
 
 func (a xmppAccounts) SetDisabled(ctx context.Context, localpart string, disabled bool) error {
-	return fmt.Errorf("disabling chat accounts is not supported yet; delete the account or reset its password")
+	return a.x.Accounts().SetDisabled(ctx, localpart, disabled)
 }
 
 func (a xmppAccounts) Delete(ctx context.Context, localpart string) error {

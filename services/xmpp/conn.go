@@ -456,6 +456,12 @@ func (c *conn) bind(el *elem.Element) error {
 	case err != nil:
 		return c.Send(elem.ErrorReply(el, elem.Modify, "bad-request"))
 	}
+	// Checked after binding: an account disabled since SASL either shows
+	// here or is kicked by SetDisabled, which now sees this session.
+	if off, err := c.s.acc.Disabled(context.Background(), c.user); err != nil || off {
+		rc.Unbind()
+		return &streamError{"not-authorized", ""}
+	}
 	c.rc = rc
 	rc.SetPong(func(id string) {})
 	// From now on the deadline is about idleness, not authentication.

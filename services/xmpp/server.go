@@ -171,15 +171,18 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		},
 	}
 	s.caps = s.info.Caps()
-	// Sessions authenticated with an old password, or of a deleted
-	// account, end: whether the admin API or the console made the change.
-	s.acc.OnChange(func(u string, deleted bool) {
-		if deleted {
+	// Sessions authenticated with an old password, or of a deleted or
+	// disabled account, end: whether the admin API or the console made the change.
+	s.acc.OnChange(func(u string, c accounts.Change) {
+		switch c {
+		case accounts.Deleted:
 			s.router.Kick(u, "not-authorized")
 			s.router.Forget(u)
-			return
+		case accounts.Disabled:
+			s.router.Kick(u, "not-authorized")
+		default:
+			s.router.Kick(u, "reset")
 		}
-		s.router.Kick(u, "reset")
 	})
 	r := s.router
 	r.HandleIQ(xml.Name{Space: disco.NSInfo, Local: "query"}, true, disco.InfoHandler(s.info))
