@@ -28,7 +28,7 @@ func serviceFactories() []ServiceFactory {
 			if !ok {
 				return nil, errors.New("console: needs the XMPP service, which is not running")
 			}
-			return console.New(context.Background(), console.Options{
+			svc, err := console.New(context.Background(), console.Options{
 				Config:   env.Config.Console,
 				Domain:   env.Config.XMPP.Domain,
 				DataDir:  env.Config.DataDir,
@@ -39,6 +39,14 @@ func serviceFactories() []ServiceFactory {
 				Rosters:  x,
 				Log:      env.Logger.With("service", "console"),
 			})
+			if err != nil {
+				return nil, err
+			}
+			// In-band registration goes through the console's invite
+			// store, which exists only now: accounts made by invite are
+			// console people too, and the inviter becomes a contact.
+			x.SetInvites(xmpp.InviteStore(svc.Invites()))
+			return svc, nil
 		},
 	}
 }

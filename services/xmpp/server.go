@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatsecure/box/config"
@@ -73,6 +74,7 @@ type Server struct {
 	secret  []byte
 	acctLim *backoff.Limiter
 	ipLim   *backoff.Limiter
+	invites atomic.Pointer[invitesBox] // nil: no in-band registration
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
