@@ -15,12 +15,16 @@ const (
 	nsRegFeature = "http://jabber.org/features/iq-register" // XEP-0077 stream feature
 	nsIBRToken   = "urn:xmpp:ibr-token:0"                   // XEP-0445 stream feature
 	nsPARS       = "urn:xmpp:pars:0"                        // XEP-0379/0445 <preauth/>
+	// nsInviteOld is the feature name from before XEP-0445 had its own
+	// namespace; older Conversations releases look for it.
+	nsInviteOld = "urn:xmpp:invite"
 )
 
 // registrationFeatures are advertised after TLS and before SASL when the
 // box takes invites: XEP-0445 says a token is needed, XEP-0077 that
 // registration exists at all.
 func registrationFeatures(f *elem.Element) {
+	f.Add(elem.New(nsInviteOld, "register"))
 	f.Add(elem.New(nsIBRToken, "register"))
 	f.Add(elem.New(nsRegFeature, "register"))
 }

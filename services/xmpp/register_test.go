@@ -86,6 +86,9 @@ func TestRegisterFeatures(t *testing.T) {
 	if _, ok := f[nsRegFeature+" register"]; ok {
 		t.Errorf("iq-register offered without an invite store: %v", f)
 	}
+	if _, ok := f[nsInviteOld+" register"]; ok {
+		t.Errorf("urn:xmpp:invite offered without an invite store: %v", f)
+	}
 
 	s, _, _ := startInviteServer(t)
 	c := dial(t, s.c2s)
@@ -94,7 +97,8 @@ func TestRegisterFeatures(t *testing.T) {
 		t.Errorf("registration offered before TLS: %s", pre)
 	}
 	_, f = unauthenticated(t, s)
-	if f[nsIBRToken+" register"] != featIBRToken || f[nsRegFeature+" register"] != featRegister {
+	if f[nsIBRToken+" register"] != featIBRToken || f[nsRegFeature+" register"] != featRegister ||
+		f[nsInviteOld+" register"] != "<register xmlns='urn:xmpp:invite'/>" {
 		t.Errorf("after TLS: %v", f)
 	}
 	if _, ok := f[nsSASL+" mechanisms"]; !ok {
