@@ -17,6 +17,9 @@ func serviceFactories() []ServiceFactory {
 			x, err := xmpp.New(env.Config.XMPP, env.Store, env.TLS, env.Logger.With("service", "xmpp"))
 			if err == nil {
 				env.SetSessions(x.Sessions)
+				if env.SetMessagesPerMinute != nil {
+					env.SetMessagesPerMinute(x.MessagesPerMinute)
+				}
 			}
 			return x, err
 		},
