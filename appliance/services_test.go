@@ -149,6 +149,7 @@ func TestServicesWiring(t *testing.T) {
 	for len(x.Addrs()) < 2 {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup
 			t.Fatalf("xmpp Run: %v", err)
 		case <-time.After(time.Millisecond):
 		}
