@@ -33,6 +33,9 @@ func (b consoleBox) Status(ctx context.Context) console.BoxStatus {
 	if b.s.sessions != nil {
 		out.Sessions = b.s.sessions()
 	}
+	if b.s.msgsPerMinute != nil {
+		out.MessagesPerMinute = float64(b.s.msgsPerMinute())
+	}
 	return out
 }
 

@@ -3,7 +3,6 @@ package appliance
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/chatsecure/box/services"
 	"github.com/chatsecure/box/services/console"
@@ -18,6 +17,9 @@ func serviceFactories() []ServiceFactory {
 			x, err := xmpp.New(env.Config.XMPP, env.Store, env.TLS, env.Logger.With("service", "xmpp"))
 			if err == nil {
 				env.SetSessions(x.Sessions)
+				if env.SetMessagesPerMinute != nil {
+					env.SetMessagesPerMinute(x.MessagesPerMinute)
+				}
 			}
 			return x, err
 		},
@@ -29,7 +31,7 @@ func serviceFactories() []ServiceFactory {
 			if !ok {
 				return nil, errors.New("console: needs the XMPP service, which is not running")
 			}
-			return console.New(context.Background(), console.Options{
+			svc, err := console.New(context.Background(), console.Options{
 				Config:   env.Config.Console,
 				Domain:   env.Config.XMPP.Domain,
 				DataDir:  env.Config.DataDir,
@@ -37,8 +39,17 @@ func serviceFactories() []ServiceFactory {
 				TLS:      env.TLS,
 				Box:      env.Box,
 				Accounts: xmppAccounts{x},
+				Rosters:  x,
 				Log:      env.Logger.With("service", "console"),
 			})
+			if err != nil {
+				return nil, err
+			}
+			// In-band registration goes through the console's invite
+			// store, which exists only now: accounts made by invite are
+			// console people too, and the inviter becomes a contact.
+			x.SetInvites(xmpp.InviteStore(svc.Invites()))
+			return svc, nil
 		},
 	}
 }
@@ -55,7 +66,7 @@ func (a xmppAccounts) SetPassword(ctx context.Context, localpart, password strin
 }
 
 func (a xmppAccounts) SetDisabled(ctx context.Context, localpart string, disabled bool) error {
-	return fmt.Errorf("disabling chat accounts is not supported yet; delete the account or reset its password")
+	return a.x.Accounts().SetDisabled(ctx, localpart, disabled)
 }
 
 func (a xmppAccounts) Delete(ctx context.Context, localpart string) error {

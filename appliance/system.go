@@ -36,6 +36,8 @@ type ServiceEnv struct {
 	Made map[string]services.Service
 	// SetSessions tells the System how to count client sessions.
 	SetSessions func(func() int)
+	// SetMessagesPerMinute tells the System how to count messages.
+	SetMessagesPerMinute func(func() int)
 }
 
 // A ServiceFactory makes one service once the store is open.
@@ -84,6 +86,7 @@ type System struct {
 	reboot         func() error
 	logRing        *LogRing
 	sessions       func() int
+	msgsPerMinute  func() int
 	gpio           *gpio.Devices
 	gpioErr        error
 	started        time.Time
@@ -317,10 +320,11 @@ func (s *System) startServices() {
 			Certificates: []tls.Certificate{s.cert},
 			MinVersion:   tls.VersionTLS12,
 		},
-		Logger:      s.log,
-		Box:         consoleBox{s},
-		Made:        map[string]services.Service{},
-		SetSessions: func(f func() int) { s.sessions = f },
+		Logger:               s.log,
+		Box:                  consoleBox{s},
+		Made:                 map[string]services.Service{},
+		SetSessions:          func(f func() int) { s.sessions = f },
+		SetMessagesPerMinute: func(f func() int) { s.msgsPerMinute = f },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.svcStop = cancel

@@ -108,6 +108,16 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 			if z := srv.Authzid(); z != "" && z != srv.Username()+"@"+c.s.cfg.Domain && z != srv.Username() {
 				return c.authFailed("invalid-authzid", "", srv.Username())
 			}
+			if off, err := c.s.acc.Disabled(ctx, srv.Username()); err != nil || off {
+				// A disabled account is refused like a wrong password
+				// (not-authorized, no hint), after the full exchange.
+				if err != nil {
+					c.s.log.Warn("xmpp: sasl", "err", err)
+					return c.authFailed("temporary-auth-failure", "", "")
+				}
+				c.s.log.Debug("xmpp: sasl refused: account disabled", "user", srv.Username(), "ip", c.ip)
+				return c.authFailed("not-authorized", "", "")
+			}
 			c.s.acctLim.Succeed("acct:" + srv.Username())
 			s := elem.New(nsSASL, "success")
 			if len(out) > 0 {

@@ -74,7 +74,10 @@ type conn struct {
 	// cbUnsupported: this client asked for a channel binding type we
 	// lack; its retry with the "y" flag is then not a downgrade attack.
 	cbUnsupported bool
-	rc            *router.Conn
+	// preauthToken is an invite token accepted by <preauth/> (XEP-0445)
+	// on this stream, which allows one in-band registration.
+	preauthToken string
+	rc           *router.Conn
 
 	// Dead-peer detection once bound.
 	lastTotal uint64
@@ -315,6 +318,9 @@ func (c *conn) features() *elem.Element {
 			}
 			f.Add(cb)
 		}
+		if c.s.getInvites() != nil {
+			registrationFeatures(f)
+		}
 	default:
 		f.Add(elem.New(nsBind, "bind"))
 		f.Add(elem.New(nsSession, "session").Add(elem.New(nsSession, "optional")))
@@ -370,6 +376,12 @@ func (c *conn) run(ctx context.Context, overLimit bool) error {
 				return err
 			}
 		case !c.authed:
+			if preauthIQ(el) {
+				if err := c.register(ctx, el); err != nil {
+					return err
+				}
+				continue
+			}
 			if el.Name.Space != nsSASL || el.Name.Local != "auth" {
 				return &streamError{"not-authorized", ""}
 			}
@@ -455,6 +467,12 @@ func (c *conn) bind(el *elem.Element) error {
 		return c.Send(elem.ErrorReply(el, elem.Wait, "resource-constraint"))
 	case err != nil:
 		return c.Send(elem.ErrorReply(el, elem.Modify, "bad-request"))
+	}
+	// Checked after binding: an account disabled since SASL either shows
+	// here or is kicked by SetDisabled, which now sees this session.
+	if off, err := c.s.acc.Disabled(context.Background(), c.user); err != nil || off {
+		rc.Unbind()
+		return &streamError{"not-authorized", ""}
 	}
 	c.rc = rc
 	rc.SetPong(func(id string) {})

@@ -21,8 +21,18 @@
 // idle for 4 minutes get an XEP-0199 ping and are dropped if nothing
 // arrives within a minute.
 //
-// It imports the subpackages, services, services/store, config and
-// mellium.im/xmpp/jid.
+// Accounts are created only by the admin API, the console, or in-band
+// registration (XEP-0077) that is allowed only through an invite: the
+// client sends the token with <preauth xmlns='urn:xmpp:pars:0'/> (XEP-0445,
+// advertised as the urn:xmpp:ibr-token:0 stream feature) before the
+// register IQ, and the invite store (SetInvites, InviteStore) creates the
+// account and records the inviter, who becomes a mutual contact
+// (AddMutual). Without a token that is valid, unexpired, unrevoked and not
+// used up, registration is refused. Disabled accounts (SetDisabled on the
+// account table) fail SASL like a wrong password and their sessions end.
+//
+// It imports the subpackages, services, services/store, services/invites
+// (for InviteStore), config and mellium.im/xmpp/jid.
 //
 // # Admin API
 //

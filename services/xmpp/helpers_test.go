@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/chatsecure/box/config"
+	"github.com/chatsecure/box/services/store"
 	"github.com/chatsecure/box/services/store/storetest"
 	"github.com/chatsecure/box/services/xmpp/elem"
 	msasl "mellium.im/sasl"
@@ -51,6 +52,7 @@ func testCert(t testing.TB) tls.Certificate {
 type testServer struct {
 	*Server
 	c2s, direct string
+	st          *store.Store
 }
 
 // startServer runs a server on 127.0.0.1 with accounts alice, bob and
@@ -97,7 +99,7 @@ func startServer(t testing.TB, mod func(*config.XMPP), setup ...func(*Server)) *
 		}
 	})
 	a := s.Addrs()
-	return &testServer{Server: s, c2s: a[0].String(), direct: a[1].String()}
+	return &testServer{Server: s, c2s: a[0].String(), direct: a[1].String(), st: st}
 }
 
 // client is a raw XML test client.

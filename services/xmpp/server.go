@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatsecure/box/config"
@@ -73,6 +74,7 @@ type Server struct {
 	secret  []byte
 	acctLim *backoff.Limiter
 	ipLim   *backoff.Limiter
+	invites atomic.Pointer[invitesBox] // nil: no in-band registration
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
@@ -171,15 +173,18 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		},
 	}
 	s.caps = s.info.Caps()
-	// Sessions authenticated with an old password, or of a deleted
-	// account, end: whether the admin API or the console made the change.
-	s.acc.OnChange(func(u string, deleted bool) {
-		if deleted {
+	// Sessions authenticated with an old password, or of a deleted or
+	// disabled account, end: whether the admin API or the console made the change.
+	s.acc.OnChange(func(u string, c accounts.Change) {
+		switch c {
+		case accounts.Deleted:
 			s.router.Kick(u, "not-authorized")
 			s.router.Forget(u)
-			return
+		case accounts.Disabled:
+			s.router.Kick(u, "not-authorized")
+		default:
+			s.router.Kick(u, "reset")
 		}
-		s.router.Kick(u, "reset")
 	})
 	r := s.router
 	r.HandleIQ(xml.Name{Space: disco.NSInfo, Local: "query"}, true, disco.InfoHandler(s.info))

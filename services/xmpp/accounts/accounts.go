@@ -33,23 +33,34 @@ type Accounts struct {
 	cache map[string]sasl.Credentials
 	gen   uint64 // bumped by every change, so a slow read cannot cache stale keys
 
-	onChange func(username string, deleted bool)
+	onChange func(username string, c Change)
 }
 
-// OnChange sets f to run after a password change or deletion (the server
-// ends the user's sessions), whoever made it: admin API or console.
-func (a *Accounts) OnChange(f func(username string, deleted bool)) {
+// Change is what happened to an account, for OnChange.
+type Change int
+
+// Changes that end the user's sessions.
+const (
+	Passwd Change = iota
+	Deleted
+	Disabled
+)
+
+// OnChange sets f to run after a password change, deletion or disabling
+// (the server ends the user's sessions), whoever made it: admin API or
+// console.
+func (a *Accounts) OnChange(f func(username string, c Change)) {
 	a.mu.Lock()
 	a.onChange = f
 	a.mu.Unlock()
 }
 
-func (a *Accounts) changed(u string, deleted bool) {
+func (a *Accounts) changed(u string, c Change) {
 	a.mu.RLock()
 	f := a.onChange
 	a.mu.RUnlock()
 	if f != nil {
-		f(u, deleted)
+		f(u, c)
 	}
 }
 
@@ -139,7 +150,7 @@ func (a *Accounts) SetPassword(ctx context.Context, user, password string) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", ErrNotFound, u)
 	}
-	a.changed(u, false)
+	a.changed(u, Passwd)
 	return nil
 }
 
@@ -164,7 +175,7 @@ func (a *Accounts) Delete(ctx context.Context, user string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", ErrNotFound, u)
 	}
-	a.changed(u, true)
+	a.changed(u, Deleted)
 	return nil
 }
 

@@ -67,3 +67,41 @@ func TestAccounts(t *testing.T) {
 		t.Fatal("deleted account exists")
 	}
 }
+
+func TestDisabled(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	var got []accounts.Change
+	a.OnChange(func(u string, c accounts.Change) { got = append(got, c) })
+	if err := a.Create(ctx, "alice", "pencil"); err != nil {
+		t.Fatal(err)
+	}
+	if off, err := a.Disabled(ctx, "alice"); err != nil || off {
+		t.Fatalf("new account disabled=%v err=%v", off, err)
+	}
+	if err := a.SetDisabled(ctx, "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	if off, err := a.Disabled(ctx, "alice"); err != nil || !off {
+		t.Fatalf("after disabling: disabled=%v err=%v", off, err)
+	}
+	// The credentials stay, so enabling needs no new password.
+	if c, ok, _ := a.Credentials(ctx, "alice"); !ok || !c.VerifyPassword("pencil") {
+		t.Fatal("disabling lost the credentials")
+	}
+	if err := a.SetDisabled(ctx, "alice@localhost", false); err != nil {
+		t.Fatal(err)
+	}
+	if off, _ := a.Disabled(ctx, "alice"); off {
+		t.Fatal("still disabled after enabling")
+	}
+	if len(got) != 1 || got[0] != accounts.Disabled {
+		t.Fatalf("OnChange saw %v, want one Disabled", got)
+	}
+	if err := a.SetDisabled(ctx, "nobody", true); !errors.Is(err, accounts.ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	if err := a.SetDisabled(ctx, "x@elsewhere", true); !errors.Is(err, accounts.ErrBadUsername) {
+		t.Fatalf("remote: %v", err)
+	}
+}

@@ -22,6 +22,9 @@ func blockedReply(st *elem.Element) *elem.Element {
 func (c *Conn) routeMessage(ctx context.Context, msg *elem.Element, to jid.JID) {
 	r := c.r
 	typ := msg.Type()
+	if typ != "error" {
+		r.msgs.add()
+	}
 	if to.Equal(jid.JID{}) {
 		// A message to one's own account goes to one's bare JID.
 		to = c.jid.Bare()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/chatsecure/box/services/xmpp/accounts"
 	"github.com/chatsecure/box/services/xmpp/blocking"
@@ -44,6 +45,8 @@ type Config struct {
 	Offline     *offline.Store
 	Blocking    *blocking.Store
 	Log         *slog.Logger
+	// Now is the clock of MessagesPerMinute; time.Now when nil.
+	Now func() time.Time
 }
 
 type iqKey struct {
@@ -60,6 +63,7 @@ type Router struct {
 	iq   map[iqKey]IQHandler
 	// subMu serializes subscription changes, which touch two rosters.
 	subMu sync.Mutex
+	msgs  rate
 }
 
 // New returns an empty Router.
@@ -70,7 +74,11 @@ func New(cfg Config) *Router {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	r := &Router{cfg: cfg, user: make(map[string]map[string]*Conn), iq: make(map[iqKey]IQHandler)}
+	r.msgs.now = cfg.Now
 	r.HandleIQ(xml.Name{Space: roster.NS, Local: "query"}, false, r.rosterIQ)
 	r.HandleIQ(xml.Name{Space: blocking.NS, Local: "blocklist"}, false, r.blocklistIQ)
 	r.HandleIQ(xml.Name{Space: blocking.NS, Local: "block"}, false, r.blockIQ)

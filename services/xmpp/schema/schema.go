@@ -56,6 +56,8 @@ var Steps = []string{
 		xml   TEXT NOT NULL,
 		PRIMARY KEY (owner, ns)
 	)`,
+	// A disabled account keeps its data but cannot log in.
+	`ALTER TABLE xmpp_accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0`,
 }
 
 // Migrator is the part of *store.Store this package needs.

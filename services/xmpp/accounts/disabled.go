@@ -1,0 +1,50 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// SetDisabled stops (disabled true) or allows again an account's logins.
+// Disabling ends the user's open sessions (through OnChange); the roster,
+// offline messages and the rest stay.
+func (a *Accounts) SetDisabled(ctx context.Context, user string, disabled bool) error {
+	u, err := a.Normalize(user)
+	if err != nil {
+		return err
+	}
+	res, err := a.db.ExecContext(ctx, `UPDATE xmpp_accounts SET disabled = ? WHERE username = ?`, b2i(disabled), u)
+	if err != nil {
+		return fmt.Errorf("accounts: disable %s: %w", u, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, u)
+	}
+	if disabled {
+		a.changed(u, Disabled)
+	}
+	return nil
+}
+
+// Disabled reports whether a normalized username's account is disabled;
+// false for an unknown one.
+func (a *Accounts) Disabled(ctx context.Context, username string) (bool, error) {
+	var d int
+	err := a.db.QueryRowContext(ctx, `SELECT disabled FROM xmpp_accounts WHERE username = ?`, username).Scan(&d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("accounts: disabled %s: %w", username, err)
+	}
+	return d != 0, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
