@@ -13,7 +13,7 @@ import (
 // comes after XMPP because it manages XMPP's accounts.
 func serviceFactories() []ServiceFactory {
 	return []ServiceFactory{
-		func(env ServiceEnv) (services.Service, error) {
+		{"xmpp", func(env ServiceEnv) (services.Service, error) {
 			x, err := xmpp.New(env.Config.XMPP, env.Store, env.TLS, env.Logger.With("service", "xmpp"))
 			if err == nil {
 				env.SetSessions(x.Sessions)
@@ -22,8 +22,8 @@ func serviceFactories() []ServiceFactory {
 				}
 			}
 			return x, err
-		},
-		func(env ServiceEnv) (services.Service, error) {
+		}},
+		{"console", func(env ServiceEnv) (services.Service, error) {
 			if env.Config.Console.Listen == "" {
 				return nil, errors.New("console: no listener configured")
 			}
@@ -50,7 +50,7 @@ func serviceFactories() []ServiceFactory {
 			// console people too, and the inviter becomes a contact.
 			x.SetInvites(xmpp.InviteStore(svc.Invites()))
 			return svc, nil
-		},
+		}},
 	}
 }
 

@@ -131,7 +131,7 @@ func TestServicesWiring(t *testing.T) {
 		SetMessagesPerMinute: func(f func() int) { rate = f },
 	}
 	for _, f := range serviceFactories() {
-		svc, err := f(env)
+		svc, err := f.New(env)
 		if err != nil {
 			t.Fatal(err)
 		}

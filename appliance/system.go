@@ -40,8 +40,12 @@ type ServiceEnv struct {
 	SetMessagesPerMinute func(func() int)
 }
 
-// A ServiceFactory makes one service once the store is open.
-type ServiceFactory func(env ServiceEnv) (services.Service, error)
+// A ServiceFactory makes one service once the store is open. Name labels
+// the service in the health report even when New fails.
+type ServiceFactory struct {
+	Name string
+	New  func(env ServiceEnv) (services.Service, error)
+}
 
 // Options are what cmd/boxd decided before the System exists.
 type Options struct {
@@ -334,10 +338,10 @@ func (s *System) startServices() {
 	}
 	s.svcErrs = map[string]error{}
 	for _, f := range s.factories {
-		svc, err := f(env)
+		svc, err := f.New(env)
 		if err != nil {
-			s.log.Error("service not started", "err", err)
-			s.svcErrs[fmt.Sprintf("service %d", len(s.svcErrs))] = err
+			s.log.Error("service not started", "service", f.Name, "err", err)
+			s.svcErrs[f.Name] = err
 			continue
 		}
 		env.Made[svc.Name()] = svc
