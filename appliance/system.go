@@ -115,6 +115,7 @@ type System struct {
 	updatesAdmin services.AdminHandler
 	updatesErr   error
 	trial        bool  // this boot is an uncommitted update on trial
+	slotsBooted  bool  // Updater.Boot ran in this process
 	beforeUpdate State // state to return to after an apply
 }
 

@@ -114,14 +114,20 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	if err != nil {
 		return nil, err
 	}
+	s.updater = u
+	if s.slotsBooted {
+		// Boot counts a boot: once per process, not again when the
+		// store reopens after an unlock or a factory reset.
+		return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
+	}
 	res, err := u.Boot(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.slotsBooted = true
 	if res.FellBack {
 		s.log.Warn("updates: the trial system did not commit; back on the old one")
 	}
-	s.updater = u
 	s.trial = res.State.InTrial()
 	return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
 }
