@@ -112,14 +112,20 @@ func waitUpdates(t *testing.T, ctx context.Context, c *admin.Client, what string
 	return st
 }
 
+// badXMPPConfig makes a release whose boxd never becomes healthy: XMPP
+// listens on an address the guest does not have.
+const badXMPPConfig = `{"xmpp": {"domain": "box.test", "c2s": "10.255.255.1:5222"}}`
+
 // TestUpdateOnImage: image v1 boots; v2, signed 2 of 3 by the dev keys, is
 // uploaded and applied through boxd's admin API onto root B; the reboot
 // runs it on trial (gokrazy's try_boot_inactive), boxd's health check
 // commits it, the account made on v1 still logs in, and the next boot is v2
-// without a trial.
+// without a trial. Then v3, whose boxd cannot listen for XMPP, is applied:
+// its trial fails the health check, boxd abandons it and reboots, and the
+// box is back on v2 by itself with the account intact.
 func TestUpdateOnImage(t *testing.T) {
 	testStart := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 18*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	layout := images.DefaultLayout()
@@ -128,6 +134,9 @@ func TestUpdateOnImage(t *testing.T) {
 	v2 := buildRelease(t, ctx, dir, "2.0.0", e2eConfig, layout)
 	b2 := filepath.Join(dir, "v2.boxupdate")
 	signedRootBundle(t, v2, "2.0.0", 2, b2)
+	v3 := buildRelease(t, ctx, dir, "3.0.0", badXMPPConfig, layout)
+	b3 := filepath.Join(dir, "v3.boxupdate")
+	signedRootBundle(t, v3, "3.0.0", 3, b3)
 
 	ports := map[string]int{}
 	for _, name := range []string{"probe", "xmpp"} {
@@ -190,6 +199,33 @@ func TestUpdateOnImage(t *testing.T) {
 	}
 	if err := xmppRoundTrip(ctx, hostPort(ports["xmpp"]), user, password, bs.CertFingerprint); err != nil {
 		t.Errorf("boot 3: login: %v", err)
+	}
+
+	// v3's boxd cannot listen for XMPP: its trial never turns healthy,
+	// boxd abandons it and reboots, and the box is back on v2.
+	applyBundle(t, ctx, c, b3)
+	reboot(t, m, g, 3)
+	_, _ = startAndWait(t, ctx, m, g, 4)
+	trialStart = time.Now()
+	st = waitUpdates(t, ctx, c, "boot 4: status", 30*time.Second, func(admin.StatusReply) bool { return true })
+	if !st.Slots.InTrial() || st.Slots.Booted != "A" || st.Running.Version != "3.0.0" {
+		t.Fatalf("boot 4: v3 not on trial in slot A: %+v", st.Slots)
+	}
+	if blog, err := g.boxdLog(ctx); err == nil {
+		t.Logf("boot 4: v3's boxd: %s", logValue(blog, "xmpp: listen", "err"))
+	}
+	if err := m.WaitExit(4 * time.Minute); err != nil {
+		dumpSerial(t, m.Serial)
+		t.Fatalf("boot 4: the unhealthy trial did not reboot by itself: %v", err)
+	}
+	t.Logf("boot 4: unhealthy v3 trial rebooted by itself %s after it was ready", time.Since(trialStart).Round(time.Second))
+	_, bs = startAndWait(t, ctx, m, g, 5)
+	st = waitUpdates(t, ctx, c, "boot 5: status", 30*time.Second, func(admin.StatusReply) bool { return true })
+	if st.Slots.Active != "B" || st.Slots.Booted != "B" || st.Slots.Trial != "" || st.Running.Version != "2.0.0" || st.Floor != 2 {
+		t.Fatalf("boot 5: not back on v2: %+v", st)
+	}
+	if err := xmppRoundTrip(ctx, hostPort(ports["xmpp"]), user, password, bs.CertFingerprint); err != nil {
+		t.Errorf("boot 5: login on v2 after the rollback: %v", err)
 	}
 	t.Logf("update end to end took %s", time.Since(testStart).Round(time.Second))
 }
