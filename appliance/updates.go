@@ -12,6 +12,7 @@ import (
 	"github.com/chatsecure/box/updates"
 	"github.com/chatsecure/box/updates/admin"
 	"github.com/chatsecure/box/updates/devslots"
+	"github.com/chatsecure/box/updates/gokrazyslots"
 	"github.com/chatsecure/box/updates/source"
 	"github.com/chatsecure/box/updates/trust"
 )
@@ -91,12 +92,7 @@ func (h storeHistory) Append(r updates.Record) error {
 // step. It returns the admin handler, or nil with the reason updates are
 // unavailable. s.mu held.
 func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error) {
-	if !s.cfg.Dev {
-		// The image's slots (gokrazy root A/B, Pi tryboot) are the
-		// images issue's; until they land the image takes no updates.
-		return nil, fmt.Errorf("no A/B slot driver for this target yet")
-	}
-	slots, err := devslots.Open(s.path(dirSlots), updates.SlotInfo{Version: s.version}, devSlotBytes)
+	slots, err := s.openSlots()
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +126,25 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	}
 	s.trial = res.State.InTrial()
 	return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
+}
+
+// openSlots picks the A/B driver: partition files under the data dir in
+// dev mode, gokrazy's root partitions and cmdline.txt on the image.
+// Anywhere else (boxd outside dev mode on a machine that is not a gokrazy
+// image) there is nothing safe to write to.
+func (s *System) openSlots() (updates.Slots, error) {
+	running := updates.SlotInfo{Version: s.version}
+	if s.cfg.Dev {
+		return devslots.Open(s.path(dirSlots), running, devSlotBytes)
+	}
+	if !gokrazyslots.OnGokrazy() {
+		return nil, fmt.Errorf("not a gokrazy image: no A/B slot driver for this system")
+	}
+	disk, booted, err := gokrazyslots.Device()
+	if err != nil {
+		return nil, err
+	}
+	return gokrazyslots.Open(gokrazyslots.Config{Disk: disk, Dir: s.path(dirSlots), Booted: booted, Initial: running})
 }
 
 // applying moves the state machine (and so the LED) in and out of updating.
@@ -181,6 +196,12 @@ func (s *System) commitTrial(ctx context.Context) {
 			s.log.Error("updates: trial boot unhealthy; abandoning", "why", why)
 			if err := u.Abandon(ctx, why); err != nil {
 				s.log.Error("updates: abandon", "err", err)
+				return
+			}
+			// The old system is the next boot; go there now rather
+			// than keep serving from the unhealthy one.
+			if err := s.Reboot(ctx, "updates", "local"); err != nil {
+				s.log.Error("updates: reboot after abandon", "err", err)
 			}
 			return
 		}

@@ -6,7 +6,11 @@
 // vmlinuz and cmdline.txt from the image's boot partition, so a reboot
 // (qemu exits because of -no-reboot) boots whatever the image now points at.
 //
-// It imports images, appliance/adminapi (boxd's admin API types), the
-// standard library, go-diskfs (reading the GPT back) and mellium.im/xmpp
+// update_test.go applies signed bundles through boxd's admin API and follows
+// the trial boot (gokrazyslots on the image).
+//
+// It imports images, appliance/adminapi (boxd's admin API types),
+// updates/admin, updates/bundle and updates/trust (to sign and upload
+// bundles with the dev keys), the standard library, go-diskfs (reading the GPT back) and mellium.im/xmpp
 // (the host's XMPP client).
 package e2e
