@@ -213,7 +213,7 @@ func (o *Options) buildPrograms(ctx context.Context, res *Result) error {
 		progs = append(progs, Program{Pkg: "github.com/gokrazy/gokrazy/cmd/" + h, Dest: "/gokrazy/" + h})
 	}
 	progs = append(progs, o.Programs...)
-	b := GoBuilder{GoTool: o.GoTool, Dir: o.ModuleDir, LDFlags: "-X main.version=" + o.Version}
+	b := GoBuilder{GoTool: o.GoTool, Dir: o.ModuleDir, LDFlags: "-X main.version=" + o.Version + " -X github.com/chatsecure/box/appliance.Version=" + o.Version}
 	binDir := filepath.Join(o.WorkDir, "bin")
 	for _, p := range progs {
 		if _, dup := res.Bins[p.Dest]; dup {
