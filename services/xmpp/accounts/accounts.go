@@ -101,18 +101,28 @@ func checkPassword(p string) error {
 	return nil
 }
 
-// Create adds an account.
-func (a *Accounts) Create(ctx context.Context, user, password string) error {
+// prepare checks the username and password and derives the salted SCRAM
+// keys that are all the table keeps.
+func (a *Accounts) prepare(user, password, op string) (string, sasl.Credentials, error) {
 	u, err := a.Normalize(user)
 	if err != nil {
-		return err
+		return "", sasl.Credentials{}, err
 	}
 	if err := checkPassword(password); err != nil {
-		return err
+		return "", sasl.Credentials{}, err
 	}
 	c, err := sasl.NewCredentials(password, a.iter)
 	if err != nil {
-		return fmt.Errorf("accounts: create %s: %w", u, err)
+		return "", sasl.Credentials{}, fmt.Errorf("accounts: %s %s: %w", op, u, err)
+	}
+	return u, c, nil
+}
+
+// Create adds an account.
+func (a *Accounts) Create(ctx context.Context, user, password string) error {
+	u, c, err := a.prepare(user, password, "create")
+	if err != nil {
+		return err
 	}
 	res, err := a.db.ExecContext(ctx, `INSERT INTO xmpp_accounts
 		(username, salt, iter, sha1_stored, sha1_server, sha256_stored, sha256_server, created)
@@ -129,16 +139,9 @@ func (a *Accounts) Create(ctx context.Context, user, password string) error {
 
 // SetPassword replaces an account's credentials.
 func (a *Accounts) SetPassword(ctx context.Context, user, password string) error {
-	u, err := a.Normalize(user)
+	u, c, err := a.prepare(user, password, "passwd")
 	if err != nil {
 		return err
-	}
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	c, err := sasl.NewCredentials(password, a.iter)
-	if err != nil {
-		return fmt.Errorf("accounts: passwd %s: %w", u, err)
 	}
 	res, err := a.db.ExecContext(ctx, `UPDATE xmpp_accounts SET salt = ?, iter = ?,
 		sha1_stored = ?, sha1_server = ?, sha256_stored = ?, sha256_server = ? WHERE username = ?`,
