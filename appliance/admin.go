@@ -219,7 +219,7 @@ func (s *System) health() map[string]services.Health {
 	}
 	for _, svc := range s.svcs {
 		hs := services.Health{OK: true, Detail: "running"}
-		if r, ok := svc.(interface{ Health() services.Health }); ok {
+		if r, ok := svc.(services.HealthReporter); ok {
 			hs = r.Health()
 		}
 		if err := s.svcErrs[svc.Name()]; err != nil {
