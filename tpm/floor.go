@@ -149,12 +149,8 @@ func newNVFloor(t transport.TPM, mu *sync.Mutex, opts FloorOptions) (*NVFloor, e
 // transport and serialized with the sealer's own commands (one open device,
 // one command at a time), with the sealer's owner auth and logger.
 func (s *TPM2) Floor() *NVFloor {
-	f, err := newNVFloor(s.tpm, &s.mu, FloorOptions{OwnerAuth: s.opts.OwnerAuth, Logger: s.log})
-	if err != nil {
-		// Only a bad Index can fail, and the default is in range.
-		panic(err)
-	}
-	return f
+	opts := FloorOptions{Index: DefaultFloorIndex, OwnerAuth: s.opts.OwnerAuth, MaxStep: DefaultMaxStep, Logger: s.log}
+	return &NVFloor{tpm: s.tpm, mu: &s.mu, opts: opts, log: s.log}
 }
 
 // The owner range of NV indices (TCG handle registry).
@@ -207,7 +203,9 @@ func (f *NVFloor) Raise(n uint64) error {
 		return nil
 	}
 	if st.pub == nil {
-		if err := f.define(); err != nil {
+		// TPM_RC_NV_DEFINED: another process defined it meanwhile;
+		// read checks it is ours.
+		if err := f.define(); err != nil && !errors.Is(err, tpm2.TPMRCNVDefined) {
 			return f.wrap("floor: raise: define NV index "+idx, err)
 		}
 		f.log.Info("tpm: defined the anti-rollback floor counter", "index", idx)
@@ -301,7 +299,7 @@ func (f *NVFloor) check(pub *tpm2.TPMSNVPublic) error {
 	attrs.Written = false
 	switch {
 	case attrs != want.Attributes:
-		return fmt.Errorf("%w: NV index 0x%08x has attributes %#x, want %#x (a counter, owner write)",
+		return fmt.Errorf("%w: NV index 0x%08x has attributes 0x%08x, want 0x%08x (a counter, owner write)",
 			ErrFloorForeign, f.opts.Index, nvAttrBits(pub.Attributes), nvAttrBits(want.Attributes))
 	case pub.NameAlg != want.NameAlg:
 		return fmt.Errorf("%w: NV index 0x%08x has name algorithm %#x, want SHA-256", ErrFloorForeign, f.opts.Index, pub.NameAlg)
