@@ -82,6 +82,9 @@ func (f floorPair) sync() {
 // and namedSealer around it).
 type floorSource interface{ Floor() *tpm.NVFloor }
 
+// The image's sealer must keep finding its floor.
+var _ floorSource = namedSealer{}
+
 // updateFloor is the floor for setupUpdates: store and TPM when the sealer
 // is a TPM, the store alone otherwise (dev mode's software sealer), which a
 // factory reset lowers; that is logged once per process. s.mu held.

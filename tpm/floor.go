@@ -66,10 +66,11 @@ type FloorOptions struct {
 //     counter is the only NV type whose "never lower" the TPM enforces by
 //     itself for any value: NV_Increment adds 1, nothing subtracts, and a
 //     counter that is undefined and defined again starts at the highest
-//     value any counter on this TPM ever had (TPM 2.0 Part 1, NV counters),
-//     so even the owner cannot roll it back by re-creating the index. The
+//     value any counter on this TPM ever had (TPM 2.0 Part 1, NV counters;
+//     TestNVFloorRebootUndefineClear shows it on the reference TPM), so
+//     even the owner cannot roll it back by re-creating the index. The
 //     alternatives were weaker: a TPM_NT_BITS index only ORs bits in, which
-//     is monotonic but has room for 64 distinct values (a thermometer) or
+//     is monotonic but holds at most 65 values as a thermometer, or
 //     overshoots (old|new > new) when the build itself is written; an
 //     ordinary index (policy-guarded or WRITEDEFINE) can be rewritten to
 //     any value by whoever satisfies its write authorization, as can a
