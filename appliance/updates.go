@@ -33,8 +33,8 @@ func target() string {
 	return "amd64"
 }
 
-// storeFloor keeps the anti-rollback floor in the store. (A TPM NV counter
-// beside it is still to come: until then a factory reset lowers it.)
+// storeFloor keeps the anti-rollback floor in the store. A factory reset
+// lowers it, so with a TPM it is paired with the TPM NV counter (floor.go).
 type storeFloor struct{ s *System }
 
 func (f storeFloor) Get() (uint64, error) {
@@ -99,7 +99,7 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	u, err := updates.New(updates.Config{
 		Target:  target(),
 		Slots:   slots,
-		Floor:   storeFloor{s},
+		Floor:   s.updateFloor(),
 		Trust:   storeTrust{s},
 		History: storeHistory{s},
 	})

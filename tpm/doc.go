@@ -8,6 +8,10 @@
 // that lets an operator open a box whose TPM was cleared or replaced lives
 // in tpm/recovery.
 //
+// floor.go keeps the signed updates' anti-rollback floor in a TPM NV
+// counter (NVFloor, or TPM2.Floor over a sealer's transport) so a factory
+// reset of the store cannot lower it; its twin is tpmtest.MemNV.
+//
 // It imports config/atomicfile, github.com/google/go-tpm and
 // golang.org/x/crypto; tpm/tpmtest adds the go-tpm-tools simulator (cgo)
 // and is imported by tests only.

@@ -9,7 +9,8 @@
 //   - Slots: the A/B partitions and the boot pointer (devslots for dev mode
 //     and tests; gokrazyslots, gokrazy's root partitions and cmdline.txt,
 //     on the image);
-//   - Floor: the anti-rollback build number (store, later a TPM NV counter);
+//   - Floor: the anti-rollback build number (store, and a TPM NV counter
+//     on boxes with a TPM);
 //   - TrustStore: the key set reached by rotation (store);
 //   - History: the update log (store).
 //
