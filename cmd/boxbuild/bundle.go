@@ -19,7 +19,7 @@ func runBundle(args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	target := fs.String("target", "amd64", "amd64 or pi")
 	version := fs.String("version", "", "version of the image build (required)")
-	build := fs.Uint64("build", 0, "monotonic build number, above every earlier release (required)")
+	build := fs.Uint64("build", 0, "release counter, one above the last release: 1, 2, 3… (required; the TPM floor steps once per build)")
 	minVersion := fs.String("min-version", "", "oldest version this bundle may update from")
 	dir := fs.String("dir", "build", "where boxbuild image wrote its payloads")
 	out := fs.String("out", "", "bundle path (default DIR/box-<target>-<version>.boxupdate)")
