@@ -281,3 +281,16 @@ func (f *Feed) Poll(ctx context.Context, ticks <-chan time.Time, current func() 
 		}
 	}
 }
+
+// FeedStatus is what the box last saw of its feed, for boxctl and the
+// console.
+type FeedStatus struct {
+	URL       string    `json:"url"`
+	Channel   string    `json:"channel"`
+	LastCheck time.Time `json:"last_check,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Latest    *Release  `json:"latest,omitempty"`
+	// Done and Total are the download in progress (bytes), zero when none.
+	Done  int64 `json:"done,omitempty"`
+	Total int64 `json:"total,omitempty"`
+}
