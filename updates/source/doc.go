@@ -8,6 +8,6 @@
 // Nothing here is trusted: every file it yields still goes through
 // updates.Updater.Apply, which verifies before writing.
 //
-// It imports updates/bundle, config/atomicfile and golang.org/x/sys/unix
+// It imports updates/bundle, config (IsLoopback), config/atomicfile and golang.org/x/sys/unix
 // (mount(2), Linux only).
 package source

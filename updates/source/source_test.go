@@ -252,3 +252,27 @@ func TestScanDir(t *testing.T) {
 		t.Fatalf("found = %+v", found)
 	}
 }
+
+func TestFeedLoopbackHTTPOnlyWhenAllowed(t *testing.T) {
+	data := []byte("a bundle")
+	sum := sha256.Sum256(data)
+	fs := &feedServer{data: data, index: Release{Version: "2.1.0", Build: 21, URL: "../../files/b.boxupdate", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	srv := httptest.NewServer(fs) // plain http on 127.0.0.1
+	defer srv.Close()
+	f := &Feed{URL: srv.URL + "/feed", Channel: "stable", Target: "amd64", Dir: t.TempDir(), Client: srv.Client()}
+	if _, err := f.Latest(context.Background()); err == nil || !strings.Contains(err.Error(), "only https") {
+		t.Fatalf("http feed without LoopbackHTTP: %v", err)
+	}
+	f.LoopbackHTTP = true
+	r, err := f.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Download(context.Background(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.URL = "http://192.0.2.1/feed" // not loopback: still refused
+	if _, err := f.Latest(context.Background()); err == nil {
+		t.Fatal("http on a LAN address accepted")
+	}
+}
