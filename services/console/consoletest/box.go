@@ -39,6 +39,10 @@ type Box struct {
 	now       func() time.Time
 	started   time.Time
 
+	updates    *updateState
+	failChunks int
+	applyStep  time.Duration
+
 	// Sessions and MessagesPerMinute are reported in Status.
 	Sessions          int
 	MessagesPerMinute float64
