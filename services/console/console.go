@@ -35,7 +35,7 @@ type Options struct {
 	// Updates is the update page's backend; when nil, Box is used if it
 	// implements Updates, else the page says updates are unavailable.
 	Updates Updates
-	Log      *slog.Logger
+	Log     *slog.Logger
 
 	// For tests: a clock, cheap argon2id costs, a fake /sys.
 	Now         func() time.Time

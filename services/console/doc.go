@@ -13,6 +13,6 @@
 // standard library, golang.org/x/crypto/argon2, github.com/skip2/go-qrcode
 // and github.com/prometheus/client_golang. It must not import appliance:
 // the appliance implements Box and Updates (and the XMPP service Accounts
-// and Rosters)
-// and passes them in. consoletest has in-memory fakes of all three.
+// and Rosters) and passes them in. consoletest has in-memory fakes of
+// them all.
 package console

@@ -247,4 +247,5 @@ func (b *Box) fakeApply(u *updateState, data []byte, step time.Duration) (versio
 	}
 	return version, "B", nil
 }
+
 var _ console.Updates = (*Box)(nil)
