@@ -38,6 +38,10 @@ type Feed struct {
 	Target  string // pi or amd64
 	Dir     string // where downloads are kept (resumable .part files)
 	Client  *http.Client
+	// Progress, if set, gets a download's bytes done and total (Poll).
+	Progress func(done, total int64)
+	// Checked, if set, is told what each of Poll's checks found.
+	Checked func(r Release, err error)
 	// LoopbackHTTP also takes http:// on a loopback address (dev mode:
 	// a feed served from the same laptop).
 	LoopbackHTTP bool
@@ -283,9 +287,12 @@ func (f *Feed) Poll(ctx context.Context, ticks <-chan time.Time, current func() 
 			}
 		}
 		r, newer, err := f.Check(ctx, current())
+		if f.Checked != nil {
+			f.Checked(r, err)
+		}
 		if err == nil && newer {
 			var path string
-			if path, err = f.Download(ctx, r, nil); err == nil {
+			if path, err = f.Download(ctx, r, f.Progress); err == nil {
 				found(path, r)
 			}
 		}

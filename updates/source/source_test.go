@@ -198,12 +198,17 @@ func TestPoll(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	done := make(chan struct{})
+	checked := make(chan struct{}, 2)
+	f.Checked = func(Release, error) { checked <- struct{}{} }
 	go func() {
 		f.Poll(ctx, ticks, func() uint64 { mu.Lock(); defer mu.Unlock(); return current },
 			func(path string, r Release) { mu.Lock(); got = append(got, r.Version); mu.Unlock() }, nil)
 		close(done)
 	}()
+	// Each check reports before the test moves on, so the first tick
+	// surely reads current = 21 (without it the test raced).
 	ticks <- time.Time{} // nothing newer
+	<-checked
 	mu.Lock()
 	current = 20
 	mu.Unlock()
