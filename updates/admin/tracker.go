@@ -83,6 +83,14 @@ func (t *Tracker) Run(ctx context.Context, path string) (updates.Result, error) 
 	return res, err
 }
 
+// Release gives up a Start whose apply could not begin (say the upload
+// was incomplete); nothing is recorded.
+func (t *Tracker) Release() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running, t.progress = false, nil
+}
+
 // ApplyFile is Start then Run.
 func (t *Tracker) ApplyFile(ctx context.Context, path, from string) (updates.Result, error) {
 	if err := t.Start(from); err != nil {
