@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,8 +25,9 @@ import (
 )
 
 // signedBundle builds a bundle for this machine's target signed by two of
-// the dev root's keys (the image's trust root in tests, threshold 2).
-func signedBundle(t *testing.T, version, build string) []byte {
+// the dev root's keys (the image's trust root in tests, threshold 2), or
+// by the dev keys named.
+func signedBundle(t *testing.T, version, build string, keys ...string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root.img")
@@ -40,8 +42,12 @@ func signedBundle(t *testing.T, version, build string) []byte {
 		}
 	}
 	run("bundle", "-target", target(), "-version", version, "-build", build, "-out", out, "root="+root, "boot="+boot)
-	run("sign", "-key", "../updates/trust/testdata/dev1.key", out)
-	run("sign", "-key", "../updates/trust/testdata/dev2.key", out)
+	if len(keys) == 0 {
+		keys = []string{"dev1", "dev2"}
+	}
+	for _, k := range keys {
+		run("sign", "-key", "../updates/trust/testdata/"+k+".key", out)
+	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -194,4 +200,53 @@ func auditActions(t *testing.T, b *box) string {
 		acts = append(acts, e.Action)
 	}
 	return strings.Join(acts, ",")
+}
+
+func TestConsoleUploadAppliesThroughTheUpdater(t *testing.T) {
+	b := start(t, filepath.Join(t.TempDir(), "data"), newFakeSealer(), nil)
+	cb := consoleBox{b.sys}
+	ctx := context.Background()
+	send := func(data []byte) string {
+		up, err := cb.BeginUpload(ctx, int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		half := len(data) / 2
+		if _, err := cb.UploadChunk(ctx, up.ID, 0, bytes.NewReader(data[:half])); err != nil {
+			t.Fatal(err)
+		}
+		// A repeated chunk is refused with where to resume.
+		got, err := cb.UploadChunk(ctx, up.ID, 0, bytes.NewReader(data[:half]))
+		if !errors.Is(err, console.ErrUploadOffset) || got.Received != int64(half) {
+			t.Fatalf("repeated chunk: %+v %v", got, err)
+		}
+		if _, err := cb.UploadChunk(ctx, up.ID, got.Received, bytes.NewReader(data[half:])); err != nil {
+			t.Fatal(err)
+		}
+		return up.ID
+	}
+	// One signature of the two needed: refused with the updater's reason.
+	if err := cb.ApplyUpload(ctx, send(signedBundle(t, "2.0.0", "2", "dev1")), "ada", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refusal", func() bool { return updStatus(t, b).Last != nil })
+	if st := updStatus(t, b); st.Last.OK || !strings.Contains(st.Last.Reason, "signatures") || st.Pending != "" {
+		t.Fatalf("unsigned upload: %+v", st.Last)
+	}
+	if err := cb.ApplyUpload(ctx, send(signedBundle(t, "2.0.0", "2")), "ada", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the apply", func() bool { l := updStatus(t, b).Last; return l != nil && l.OK })
+	st := updStatus(t, b)
+	if st.Pending == "" || st.PendingVersion != "2.0.0" || st.Last.From != "console" {
+		t.Fatalf("after apply: %+v", st)
+	}
+	// The LED path: the state machine went through updating and back.
+	if !strings.Contains(b.logs.String(), "to=updating") {
+		t.Error("state never showed updating")
+	}
+	acts := auditActions(t, b)
+	if !strings.Contains(acts, "update-refused") || !strings.Contains(acts, "update-applied") {
+		t.Fatalf("audit: %s", acts)
+	}
 }
