@@ -118,7 +118,7 @@ func TestUpdateUploadResumeApply(t *testing.T) {
 	if rec := admin.raw("POST", "/updates/uploads/"+up.ID+"?offset=0", data[:chunk], "application/octet-stream", token); rec.Code != 200 {
 		t.Fatalf("chunk 1: %d %s", rec.Code, rec.Body)
 	}
-	env.Box.FailChunks(1)
+	env.Box.FailChunks(chunk, 1)
 	if rec := admin.raw("POST", "/updates/uploads/"+up.ID+"?offset=100000", data[chunk:2*chunk], "application/octet-stream", token); rec.Code != http.StatusBadRequest {
 		t.Fatalf("dropped chunk: %d %s", rec.Code, rec.Body)
 	}

@@ -39,9 +39,11 @@ type Box struct {
 	now       func() time.Time
 	started   time.Time
 
-	updates    *updateState
-	failChunks int
-	applyStep  time.Duration
+	updates      *updateState
+	failChunks   int
+	failAt       int64
+	chunksFailed int
+	applyStep    time.Duration
 
 	// Sessions and MessagesPerMinute are reported in Status.
 	Sessions          int

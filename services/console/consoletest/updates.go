@@ -49,12 +49,19 @@ func (b *Box) upd() *updateState {
 // Threshold is how many signatures the fake wants (the dev root's 2).
 const Threshold = 2
 
-// FailChunks makes the next n chunks fail after keeping half of their
-// bytes, as a dropped connection would.
-func (b *Box) FailChunks(n int) {
+// FailChunks makes the next n chunks that start at offset fail after
+// keeping half of their bytes, as a dropped connection would.
+func (b *Box) FailChunks(offset int64, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.failChunks = n
+	b.failAt, b.failChunks = offset, n
+}
+
+// ChunksFailed counts chunks failed on purpose so far.
+func (b *Box) ChunksFailed() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.chunksFailed
 }
 
 // SetApplyStep paces the fake apply's progress reports (so a browser can
@@ -150,8 +157,9 @@ func (b *Box) UploadChunk(ctx context.Context, id string, offset int64, r io.Rea
 	if cur.Received+int64(len(data)) > up.size {
 		return cur, fmt.Errorf("consoletest: chunk goes past the declared size %d", up.size)
 	}
-	if b.failChunks > 0 {
+	if b.failChunks > 0 && offset == b.failAt {
 		b.failChunks--
+		b.chunksFailed++
 		up.data = append(up.data, data[:len(data)/2]...)
 		return console.Upload{ID: id, Size: up.size, Received: int64(len(up.data))}, errors.New("consoletest: connection dropped mid-chunk")
 	}

@@ -7,7 +7,6 @@
   var form = document.getElementById("upload-form");
   if (!form) return;
   var csrf = form.querySelector("input[name=csrf]").value;
-  var chunk = parseInt(form.getAttribute("data-chunk"), 10) || 4 << 20;
   var $ = function (id) { return document.getElementById(id); };
   var phases = { verify: "Checking signatures and payloads", write: "Writing the inactive system", readback: "Reading back what was written", done: "Marking it for a trial boot" };
 
@@ -29,6 +28,7 @@
   }
 
   async function upload(file) {
+    var chunk = parseInt(form.getAttribute("data-chunk"), 10) || 4 << 20;
     var r = await call("POST", "/updates/uploads", JSON.stringify({ size: file.size, name: file.name }));
     if (r.status !== 201) throw new Error((r.body && r.body.error) || "the box refused the upload (HTTP " + r.status + ")");
     var up = r.body, failures = 0;
