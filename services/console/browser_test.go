@@ -53,6 +53,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 		"CHROMIUM="+chromium,
 		"BOX_BUNDLE_BAD="+bad,
 		"BOX_BUNDLE_GOOD="+good,
+		"E2E_PACED_APPLY=1",
 	)
 	outp, err := cmd.CombinedOutput()
 	t.Logf("node console.e2e.js:\n%s", outp)
