@@ -39,6 +39,7 @@ func (b consoleBox) UpdateStatus(ctx context.Context, history int) (console.Upda
 	out := console.UpdateStatus{
 		Version: st.Running.Version, Build: st.Running.Build, Booted: st.Slots.Booted, Active: st.Slots.Active,
 		InTrial: st.Slots.InTrial(), Floor: st.Floor, KeySet: st.KeySet, USB: b.s.cfg.Updates.USB,
+		USBProblem: c.usbProblem(),
 	}
 	if st.Slots.Trial != "" && !out.InTrial {
 		out.Pending, out.PendingVersion = st.Slots.Trial, st.Slots.Slots[st.Slots.Trial].Version

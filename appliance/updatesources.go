@@ -40,7 +40,8 @@ type updateCenter struct {
 
 	mu     sync.Mutex
 	feedSt source.FeedStatus
-	logged int64 // last download progress logged, in tenths
+	usbErr string // the last problem with a stick, for the console
+	logged int64  // last download progress logged, in tenths
 }
 
 // newUpdateCenter makes the center and the admin handler on it.
@@ -102,8 +103,13 @@ func (s *System) runUpdateSources(ctx context.Context) {
 		} else {
 			w := &source.USBWatcher{Sys: "/sys", Dev: "/dev", MountDir: filepath.Join(os.TempDir(), "box-usb"),
 				Dir: s.path(dirOffers), Mounter: m, Current: c.current, Check: c.check,
-				Offer:  func(o source.Offer) { c.found(ctx, o) },
-				Report: func(err error) { s.log.Warn("updates: usb", "err", err) }}
+				Offer: func(o source.Offer) { c.found(ctx, o) },
+				Report: func(err error) {
+					s.log.Warn("updates: usb", "err", err)
+					c.mu.Lock()
+					c.usbErr = err.Error()
+					c.mu.Unlock()
+				}}
 			s.svcWG.Add(1)
 			go func() {
 				defer s.svcWG.Done()
@@ -225,6 +231,13 @@ func (c *updateCenter) check(ctx context.Context, path string) error {
 	}
 	_, err = c.u.Verify(ctx, f, st.Size(), nil)
 	return err
+}
+
+// usbProblem is the last thing that went wrong with a USB stick.
+func (c *updateCenter) usbProblem() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.usbErr
 }
 
 // found records an offer, or applies it when the box is set to.

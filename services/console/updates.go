@@ -68,7 +68,10 @@ type UpdateStatus struct {
 	Offers         []UpdateOffer  `json:"offers,omitempty"`
 	Feed           *FeedStatus    `json:"feed,omitempty"`
 	USB            bool           `json:"usb"` // the box watches for USB sticks
-	Unavailable    string         `json:"unavailable,omitempty"`
+	// USBProblem is the last problem with a stick: it would not mount,
+	// or a bundle on it was refused (with the updater's reason).
+	USBProblem  string `json:"usb_problem,omitempty"`
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // UpdateRecord is one line of the update history.

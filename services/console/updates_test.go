@@ -250,7 +250,11 @@ func TestUpdateOfferApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.Box.SetUSBProblem("source: usb sdb1: old.boxupdate refused: manifest signatures: 0 valid of threshold 2")
 	body := admin.get("/updates").Body.String()
+	if !strings.Contains(body, "old.boxupdate refused: manifest signatures") {
+		t.Error("page does not say why the stick's bundle was refused")
+	}
 	if !strings.Contains(body, "3.0.0") || !strings.Contains(body, "USB stick") || !strings.Contains(body, "/updates/offers/"+o.ID+"/apply") {
 		t.Fatalf("offer not listed:\n%s", body)
 	}

@@ -87,6 +87,13 @@ func (b *Box) AddOffer(from string, data []byte) (console.UpdateOffer, error) {
 	return o, nil
 }
 
+// SetUSBProblem is what the box says went wrong with the last stick.
+func (b *Box) SetUSBProblem(p string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.upd().st.USBProblem = p
+}
+
 // WaitApplied waits for background applies to end.
 func (b *Box) WaitApplied() {
 	b.mu.Lock()
