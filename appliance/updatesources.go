@@ -243,6 +243,11 @@ func (c *updateCenter) usbProblem() string {
 // found records an offer, or applies it when the box is set to.
 func (c *updateCenter) found(ctx context.Context, o source.Offer) {
 	o = c.offers.Put(o)
+	if o.From == "usb" {
+		c.mu.Lock()
+		c.usbErr = "" // this stick worked; an older problem is news no more
+		c.mu.Unlock()
+	}
 	c.s.log.Info("updates: verified bundle available", "from", o.From, "version", o.Version, "build", o.Build, "id", o.ID)
 	c.audit(o.From, "local", "update-available", fmt.Sprintf("%s (build %d) from %s %s", o.Version, o.Build, o.From, o.Detail))
 	if !c.s.cfg.Updates.AutoApply {
