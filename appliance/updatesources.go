@@ -260,18 +260,19 @@ func (c *updateCenter) found(ctx context.Context, o source.Offer) {
 	c.finish(ctx, o.Path, o.Build, o.From, "local")
 }
 
-// finish runs an apply claimed with tracker.Start and records it.
+// finish runs an apply claimed with tracker.Start and records it (audit,
+// offers at or below the new build dropped) before the outcome shows.
 func (c *updateCenter) finish(ctx context.Context, path string, build uint64, who, origin string) (updates.Result, error) {
-	res, err := c.tracker.Run(ctx, path)
-	if err != nil {
-		c.s.log.Error("updates: apply refused", "from", who, "err", err)
-		c.audit(who, origin, "update-refused", err.Error())
-		return res, err
-	}
-	c.s.log.Info("updates: applied; runs on trial after the next reboot", "version", res.To.Version, "slot", res.Slot)
-	c.audit(who, origin, "update-applied", fmt.Sprintf("%s (build %d) to slot %s", res.To.Version, res.To.Build, res.Slot))
-	c.offers.Drop(max(build, res.To.Build))
-	return res, nil
+	return c.tracker.Run(ctx, path, func(res updates.Result, err error) {
+		if err != nil {
+			c.s.log.Error("updates: apply refused", "from", who, "err", err)
+			c.audit(who, origin, "update-refused", err.Error())
+			return
+		}
+		c.s.log.Info("updates: applied; runs on trial after the next reboot", "version", res.To.Version, "slot", res.Slot)
+		c.audit(who, origin, "update-applied", fmt.Sprintf("%s (build %d) to slot %s", res.To.Version, res.To.Build, res.Slot))
+		c.offers.Drop(max(build, res.To.Build))
+	})
 }
 
 func (c *updateCenter) audit(who, origin, action, detail string) {

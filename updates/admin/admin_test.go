@@ -211,7 +211,16 @@ func TestApplyOfferThroughSharedTracker(t *testing.T) {
 	if _, err := c.ApplyOffer(ctx, "0123"); !errors.As(err, &ae) || ae.Code != http.StatusConflict {
 		t.Fatalf("offer while busy: %v", err)
 	}
-	tr.Run(ctx, filepath.Join(b.work, "missing.boxupdate"))
+	var doneErr error
+	tr.Run(ctx, filepath.Join(b.work, "missing.boxupdate"), func(_ updates.Result, err error) {
+		doneErr = err
+		if tr.Current() == nil || tr.Last() != nil {
+			t.Error("done ran after the outcome was published")
+		}
+	})
+	if doneErr == nil {
+		t.Fatal("done did not see the failure")
+	}
 	if _, err := c.ApplyOffer(ctx, "nope"); !errors.As(err, &ae) || ae.Code != http.StatusNotFound {
 		t.Fatalf("unknown offer: %v", err)
 	}

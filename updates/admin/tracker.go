@@ -60,17 +60,25 @@ func (t *Tracker) Start(from string) error {
 	return nil
 }
 
-// Run applies path after Start and records the outcome.
-func (t *Tracker) Run(ctx context.Context, path string) (updates.Result, error) {
+// Run applies path after Start and records the outcome. done, if set,
+// runs before the outcome shows in Last (and the tracker is free), so
+// whoever sees the apply as ended also sees what done did (audit entries,
+// offers dropped).
+func (t *Tracker) Run(ctx context.Context, path string, done func(updates.Result, error)) (updates.Result, error) {
 	if t.Applying != nil {
 		t.Applying(true)
-		defer t.Applying(false)
 	}
 	res, err := t.Updater.ApplyFile(ctx, path, func(p updates.Progress) {
 		t.mu.Lock()
 		t.progress = &p
 		t.mu.Unlock()
 	})
+	if t.Applying != nil {
+		t.Applying(false)
+	}
+	if done != nil {
+		done(res, err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	last := &LastApply{From: t.from, At: t.now().UTC(), OK: err == nil}
@@ -96,7 +104,7 @@ func (t *Tracker) ApplyFile(ctx context.Context, path, from string) (updates.Res
 	if err := t.Start(from); err != nil {
 		return updates.Result{}, err
 	}
-	return t.Run(ctx, path)
+	return t.Run(ctx, path, nil)
 }
 
 // Current reports the apply in progress, nil when idle.
