@@ -117,6 +117,9 @@ type System struct {
 	trial        bool  // this boot is an uncommitted update on trial
 	slotsBooted  bool  // Updater.Boot ran in this process
 	beforeUpdate State // state to return to after an apply
+
+	// updCenter applies from every source and holds USB and feed offers.
+	updCenter *updateCenter
 }
 
 // New makes a System; Run starts it.
@@ -337,6 +340,7 @@ func (s *System) startServices() {
 	if s.updatesAdmin != nil {
 		s.updatesAdmin.RegisterAdmin(mux)
 	}
+	s.runUpdateSources(ctx)
 	s.svcErrs = map[string]error{}
 	for _, f := range s.factories {
 		svc, err := f.New(env)

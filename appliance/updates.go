@@ -10,7 +10,6 @@ import (
 
 	"github.com/chatsecure/box/services"
 	"github.com/chatsecure/box/updates"
-	"github.com/chatsecure/box/updates/admin"
 	"github.com/chatsecure/box/updates/devslots"
 	"github.com/chatsecure/box/updates/gokrazyslots"
 	"github.com/chatsecure/box/updates/source"
@@ -114,7 +113,8 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	if s.slotsBooted {
 		// Boot counts a boot: once per process, not again when the
 		// store reopens after an unlock or a factory reset.
-		return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
+		_, h := s.newUpdateCenter(u, staging)
+		return h, nil
 	}
 	res, err := u.Boot(ctx)
 	if err != nil {
@@ -125,7 +125,8 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 		s.log.Warn("updates: the trial system did not commit; back on the old one")
 	}
 	s.trial = res.State.InTrial()
-	return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
+	_, h := s.newUpdateCenter(u, staging)
+	return h, nil
 }
 
 // openSlots picks the A/B driver: partition files under the data dir in

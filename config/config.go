@@ -89,13 +89,24 @@ type Push struct {
 	Relay   string `json:"relay,omitempty"` // optional APNs/FCM relay URL
 }
 
-// Updates configures where signed firmware comes from.
+// Updates configures where signed firmware comes from. Whatever the
+// source, a bundle is verified before anything is written.
 type Updates struct {
-	// FeedURL is an optional HTTPS feed; empty means offline only
-	// (console upload, USB stick).
+	// FeedURL is an optional HTTPS feed; empty (the default) means offline
+	// only (console upload, boxctl, USB stick). Dev mode also takes
+	// http:// on a loopback address.
 	FeedURL      string   `json:"feed_url,omitempty"`
 	Channel      string   `json:"channel"` // stable or beta
 	PollInterval Duration `json:"poll_interval"`
+	// FeedCAFile is an optional PEM file (relative to DataDir or
+	// absolute) of CAs trusted for the feed besides the system's, e.g. an
+	// organisation's internal mirror.
+	FeedCAFile string `json:"feed_ca_file,omitempty"`
+	// USB watches for USB sticks and offers the newest bundle on one.
+	USB bool `json:"usb"`
+	// AutoApply applies what USB or the feed found without waiting for
+	// an admin (the trial boot and health check still guard it).
+	AutoApply bool `json:"auto_apply,omitempty"`
 }
 
 // Tor runs an onion service for reachability without port forwarding.
@@ -120,7 +131,7 @@ func Default() Config {
 		Console: Console{Listen: ":443", Redirect: ":80"},
 		TPM:     TPM{Mode: "auto", Device: "/dev/tpmrm0", LockPCR: 15},
 		GPIO:    GPIO{Driver: "periph", LEDPin: "GPIO17", LEDActive: "high", ButtonPin: "GPIO27"},
-		Updates: Updates{Channel: "stable", PollInterval: Duration(6 * time.Hour)},
+		Updates: Updates{Channel: "stable", PollInterval: Duration(6 * time.Hour), USB: true},
 	}
 }
 
@@ -136,5 +147,6 @@ func Dev() Config {
 	c.Console = Console{Listen: "127.0.0.1:8443"}
 	c.TPM.Mode = "software"
 	c.GPIO.Driver = "fake"
+	c.Updates.USB = false // a laptop's own sticks are not the box's
 	return c
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultsValidate(t *testing.T) {
@@ -29,6 +30,10 @@ func TestValidateNamesField(t *testing.T) {
 		{func(c *Config) { c.TPM.LockPCR = 23 }, "tpm.lock_pcr", "reset by software"},
 		{func(c *Config) { c.GPIO.LEDActive = "up" }, "gpio.led_active", "not high or low"},
 		{func(c *Config) { c.Updates.FeedURL = "http://x" }, "updates.feed_url", "https"},
+		{func(c *Config) { c.Updates.FeedURL = "http://127.0.0.1:8080/feed" }, "updates.feed_url", "dev mode only"},
+		{func(c *Config) { c.Updates.FeedURL = "ftp://updates.example/" }, "updates.feed_url", "https"},
+		{func(c *Config) { c.Updates.Channel = "nightly" }, "updates.channel", "not stable or beta"},
+		{func(c *Config) { c.Updates.PollInterval = Duration(time.Second) }, "updates.poll_interval", "shorter"},
 		{func(c *Config) { c.GPIO.ButtonPin = c.GPIO.LEDPin }, "gpio.button_pin", "same pin"},
 	}
 	for _, tc := range cases {
@@ -39,6 +44,26 @@ func TestValidateNamesField(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(fe.Reason, tc.reason) {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
+	}
+}
+
+func TestFeedURLInDevMode(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://updates.example/feed": true,
+		"http://127.0.0.1:8080/feed":   true,
+		"http://[::1]:8080/feed":       true,
+		"http://localhost/feed":        true,
+		"http://192.168.1.5/feed":      false,
+		"http://updates.example/feed":  false,
+	} {
+		c := Dev()
+		c.Updates.FeedURL = raw
+		if err := c.Validate(); (err == nil) != ok {
+			t.Errorf("dev feed %s: %v", raw, err)
+		}
+	}
+	if Default().Updates.FeedURL != "" || !Default().Updates.USB || Dev().Updates.USB || Default().Updates.AutoApply {
+		t.Fatal("updates defaults: feed off, USB on (image) / off (dev), no auto-apply")
 	}
 }
 

@@ -86,7 +86,7 @@ func (c *Config) Validate() error {
 		checkHTTPS(bad, "push.relay", c.Push.Relay)
 	}
 	if c.Updates.FeedURL != "" {
-		checkHTTPS(bad, "updates.feed_url", c.Updates.FeedURL)
+		checkFeedURL(bad, c.Updates.FeedURL, c.Dev)
 	}
 	if c.Updates.Channel != "stable" && c.Updates.Channel != "beta" {
 		bad("updates.channel", "%q is not stable or beta", c.Updates.Channel)
@@ -126,6 +126,35 @@ func checkHTTPS(bad func(string, string, ...any), field, raw string) {
 	if u.Scheme != "https" || u.Host == "" {
 		bad(field, "%q must be an https:// URL", raw)
 	}
+}
+
+// checkFeedURL wants https://, or in dev mode also http:// on a loopback
+// address (a feed served from the same laptop).
+func checkFeedURL(bad func(string, string, ...any), raw string, dev bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		bad("updates.feed_url", "%v", err)
+		return
+	}
+	if dev && u.Scheme == "http" && IsLoopback(u.Hostname()) {
+		return
+	}
+	if u.Scheme != "https" || u.Host == "" {
+		if u.Scheme == "http" && IsLoopback(u.Hostname()) {
+			bad("updates.feed_url", "%q: http:// on loopback is for dev mode only; use https://", raw)
+			return
+		}
+		bad("updates.feed_url", "%q must be an https:// URL", raw)
+	}
+}
+
+// IsLoopback reports whether host is localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validDomain accepts LDH names (RFC 1123 labels), which is what XMPP

@@ -26,7 +26,8 @@ commands:
   user del JID              delete an account
   button press [-hold 10s]  press the dev-mode fake reset button
   update apply FILE         upload a signed .boxupdate (resumable) and apply it
-  update status             slots, versions, trial state, apply progress
+  update offer ID           apply a bundle the box found on a USB stick or its feed
+  update status             slots, versions, trial state, apply progress, offers, feed
   factory-reset -confirm erase   crypto-erase the box and start unclaimed
 
 -data defaults to /perm/box (the image), or ./var/dev when only that exists.

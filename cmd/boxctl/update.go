@@ -14,7 +14,7 @@ func (c *cli) update(ctx context.Context, args []string) error {
 	hc, base := c.c.HTTP()
 	uc := &updadmin.Client{HTTP: hc, Base: base}
 	if len(args) == 0 {
-		return fmt.Errorf("%w: update apply FILE | update status", errUsage)
+		return fmt.Errorf("%w: update apply FILE | update offer ID | update status", errUsage)
 	}
 	switch args[0] {
 	case "status":
@@ -51,6 +51,20 @@ func (c *cli) update(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "applied %s (build %d) to slot %s; it runs on trial after the next reboot and commits if healthy\n",
 			res.To.Version, res.To.Build, res.Slot)
 		return nil
+	case "offer":
+		// A bundle the box found on a USB stick or its feed (ids in
+		// update status's offers), already verified when it was found.
+		if len(args) != 2 {
+			return fmt.Errorf("%w: update offer ID", errUsage)
+		}
+		fmt.Fprintln(c.stderr, "verifying signatures and payloads, then writing the inactive slot...")
+		res, err := uc.ApplyOffer(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "applied %s (build %d) to slot %s; it runs on trial after the next reboot and commits if healthy\n",
+			res.To.Version, res.To.Build, res.Slot)
+		return nil
 	}
-	return fmt.Errorf("%w: update apply FILE | update status", errUsage)
+	return fmt.Errorf("%w: update apply FILE | update offer ID | update status", errUsage)
 }

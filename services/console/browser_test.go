@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chatsecure/box/services/console/consoletest"
 )
@@ -33,6 +34,15 @@ func TestBrowserEndToEnd(t *testing.T) {
 	os.RemoveAll(out)
 	env := consoletest.New(t, nil)
 	base := env.Start(t)
+	// The update page: a bundle with one signature of the two needed, and
+	// a good one whose upload loses a chunk half-way (the page resumes
+	// from the box's offset); the apply is paced so its phases show.
+	bundles := t.TempDir()
+	bad, good := filepath.Join(bundles, "bad.boxupdate"), filepath.Join(bundles, "v2.boxupdate")
+	os.WriteFile(bad, testBundle(t, "2.0.0", 2, 1), 0o644)
+	os.WriteFile(good, testBundle(t, "2.0.0", 2, 2), 0o644)
+	env.Box.SetApplyStep(150 * time.Millisecond)
+	env.Box.FailChunks(2<<16, 2) // the third 64 KiB chunk of each upload
 	cmd := exec.CommandContext(t.Context(), "node", "console.e2e.js")
 	cmd.Dir = "e2e"
 	cmd.Env = append(os.Environ(),
@@ -41,6 +51,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 		"BOX_RECOVERY_CODE="+env.Box.RecoveryCode(),
 		"E2E_OUT="+out,
 		"CHROMIUM="+chromium,
+		"BOX_BUNDLE_BAD="+bad,
+		"BOX_BUNDLE_GOOD="+good,
+		"E2E_PACED_APPLY=1",
 	)
 	outp, err := cmd.CombinedOutput()
 	t.Logf("node console.e2e.js:\n%s", outp)
@@ -59,5 +72,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	if _, err := env.Box.PendingRecoveryCode(t.Context()); err == nil {
 		t.Error("recovery code still pending")
+	}
+	if n := env.Box.ChunksFailed(); n != 2 {
+		t.Errorf("%d chunks failed on purpose, want 2 (the page never hit the resume path)", n)
+	}
+	st, _ := env.Box.UpdateStatus(t.Context(), 10)
+	if st.Pending != "B" || st.PendingVersion != "2.0.0" {
+		t.Errorf("after the browser's update: pending %q %q", st.Pending, st.PendingVersion)
+	}
+	for _, a := range []string{"update-upload", "update-apply", "update-refused", "update-applied"} {
+		if !contains(env.Box.Actions(), a) {
+			t.Errorf("audit log lacks %s", a)
+		}
 	}
 }

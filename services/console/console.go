@@ -32,7 +32,10 @@ type Options struct {
 	Box      Box
 	Accounts Accounts
 	Rosters  Rosters // optional
-	Log      *slog.Logger
+	// Updates is the update page's backend; when nil, Box is used if it
+	// implements Updates, else the page says updates are unavailable.
+	Updates Updates
+	Log     *slog.Logger
 
 	// For tests: a clock, cheap argon2id costs, a fake /sys.
 	Now         func() time.Time

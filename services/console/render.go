@@ -42,6 +42,12 @@ var funcs = template.FuncMap{
 		return "?"
 	},
 	"eq": func(a, b string) bool { return a == b },
+	"ibytes": func(n int64) string {
+		if n < 0 {
+			return "—"
+		}
+		return humanBytes(uint64(n))
+	},
 }
 
 // parsePages parses every page together with the layout, once, at start.
@@ -98,6 +104,7 @@ var flashes = map[string]string{
 	"rebooting":  "The box is restarting. This page will work again in a minute.",
 	"signedout":  "You are signed out.",
 	"everywhere": "Signed out everywhere else.",
+	"applying":   "Applying the update: verifying, then writing the inactive system.",
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, c *call, status int, name string, d pageData) {

@@ -85,6 +85,13 @@ func (s *Service) routeTable() []route {
 		{"POST /system/reboot", admin, s.postReboot},
 		{"POST /system/factory-reset", admin, s.postFactoryReset},
 		{"GET /metrics", admin, s.getMetrics},
+		{"GET /updates", admin, s.getUpdates},
+		{"GET /updates/status.json", admin, s.getUpdateStatus},
+		{"POST /updates/uploads", admin, s.postUploadBegin},
+		{"GET /updates/uploads/{id}", admin, s.getUpload},
+		{"POST /updates/uploads/{id}", admin, s.postUploadChunk},
+		{"POST /updates/uploads/{id}/apply", admin, s.postUploadApply},
+		{"POST /updates/offers/{id}/apply", admin, s.postOfferApply},
 	}
 }
 
@@ -107,7 +114,11 @@ func (s *Service) routes() *http.ServeMux {
 func (s *Service) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		limit := int64(1 << 20)
+		if rt.pattern == "POST /updates/uploads/{id}" {
+			limit = maxChunk // firmware chunks; the route is admin-only
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		st := s.box.Status(ctx)
 		isSetup := rt.pattern == "GET /setup" || rt.pattern == "POST /setup"
 		if !st.Claimed && !isSetup {

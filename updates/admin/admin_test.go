@@ -36,15 +36,10 @@ func newBox(t *testing.T) *box {
 	if b.key, err = trust.Generate("rel", rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	set, _ := trust.NewSet(0, 1, []ed25519.PublicKey{b.key.Public().Key})
 	if b.slots, err = devslots.Open(filepath.Join(b.work, "slots"), updates.SlotInfo{Version: "1.0.0", Build: 1}, 1<<30); err != nil {
 		t.Fatal(err)
 	}
-	u, err := updates.New(updates.Config{Target: "amd64", Slots: b.slots, Floor: &updatestest.Floor{}, Trust: &updatestest.TrustStore{},
-		History: &updatestest.History{}, Root: set})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newBoxUpdater(t, b)
 	st, _ := source.NewStaging(b.stage, 1<<30)
 	h := &Handler{Updater: u, Staging: st, Applying: func(on bool) { b.applied = append(b.applied, on) }}
 	mux := http.NewServeMux()
@@ -53,6 +48,17 @@ func newBox(t *testing.T) *box {
 	t.Cleanup(srv.Close)
 	b.client = &Client{HTTP: srv.Client(), Base: srv.URL, Chunk: 50_000}
 	return b
+}
+
+// newBoxUpdater is an updater on b's slots trusting b's key alone.
+func newBoxUpdater(t *testing.T, b *box) *updates.Updater {
+	set, _ := trust.NewSet(0, 1, []ed25519.PublicKey{b.key.Public().Key})
+	u, err := updates.New(updates.Config{Target: "amd64", Slots: b.slots, Floor: &updatestest.Floor{}, Trust: &updatestest.TrustStore{},
+		History: &updatestest.History{}, Root: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func (b *box) bundle(t *testing.T, signed bool) string {
@@ -142,5 +148,88 @@ func TestApplyRefusalReason(t *testing.T) {
 	}
 	if err := b.client.Rotate(ctx, []byte("{}")); err == nil {
 		t.Fatal("junk rotation accepted")
+	}
+}
+
+// fakeSources offers one bundle file.
+type fakeSources struct {
+	t     *Tracker
+	offer source.Offer
+}
+
+func (f *fakeSources) Offers() []source.Offer { return []source.Offer{f.offer} }
+func (f *fakeSources) Feed() *source.FeedStatus {
+	return &source.FeedStatus{URL: "https://feed.example/", Channel: "beta", LastError: "feed index: 404 Not Found"}
+}
+func (f *fakeSources) ApplyOffer(ctx context.Context, id, from string) (updates.Result, error) {
+	if id != f.offer.ID {
+		return updates.Result{}, os.ErrNotExist
+	}
+	return f.t.ApplyFile(ctx, f.offer.Path, from)
+}
+
+func TestStatusShowsOffersAndLastApply(t *testing.T) {
+	b := newBox(t)
+	ctx := context.Background()
+	st, err := b.client.Status(ctx)
+	if err != nil || st.Last != nil || st.Offers != nil || st.Feed != nil {
+		t.Fatalf("fresh status: %+v %v", st, err)
+	}
+	// A refused apply is remembered with the updater's reason.
+	id, _ := b.client.Upload(ctx, b.bundle(t, false), "", nil)
+	b.client.Apply(ctx, id)
+	st, _ = b.client.Status(ctx)
+	if st.Last == nil || st.Last.OK || st.Last.From != "boxctl" || !strings.Contains(st.Last.Reason, "threshold") {
+		t.Fatalf("last after refusal: %+v", st.Last)
+	}
+}
+
+func TestApplyOfferThroughSharedTracker(t *testing.T) {
+	b := newBox(t)
+	ctx := context.Background()
+	path := b.bundle(t, true)
+	// The handler and the offer share one tracker, as in boxd.
+	u := newBoxUpdater(t, b)
+	tr := &Tracker{Updater: u}
+	fs := &fakeSources{t: tr, offer: source.Offer{ID: "0123", From: "usb", Version: "2.0.0", Build: 2, Path: path}}
+	h := &Handler{Updater: u, Tracker: tr, Sources: fs}
+	mux := http.NewServeMux()
+	h.RegisterAdmin(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &Client{HTTP: srv.Client(), Base: srv.URL}
+
+	// While another front end applies, the offer is refused as busy.
+	if err := tr.Start("console"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Status(ctx)
+	if st.Applying != "console" || st.Progress == nil || st.Progress.Phase != updates.PhaseVerify || len(st.Offers) != 1 || st.Feed.Channel != "beta" {
+		t.Fatalf("status while busy: %+v", st)
+	}
+	var ae *Error
+	if _, err := c.ApplyOffer(ctx, "0123"); !errors.As(err, &ae) || ae.Code != http.StatusConflict {
+		t.Fatalf("offer while busy: %v", err)
+	}
+	var doneErr error
+	tr.Run(ctx, filepath.Join(b.work, "missing.boxupdate"), func(_ updates.Result, err error) {
+		doneErr = err
+		if tr.Current() == nil || tr.Last() != nil {
+			t.Error("done ran after the outcome was published")
+		}
+	})
+	if doneErr == nil {
+		t.Fatal("done did not see the failure")
+	}
+	if _, err := c.ApplyOffer(ctx, "nope"); !errors.As(err, &ae) || ae.Code != http.StatusNotFound {
+		t.Fatalf("unknown offer: %v", err)
+	}
+	res, err := c.ApplyOffer(ctx, "0123")
+	if err != nil || res.To.Build != 2 {
+		t.Fatalf("apply offer: %+v %v", res, err)
+	}
+	st, _ = c.Status(ctx)
+	if st.Last == nil || !st.Last.OK || st.Last.From != "boxctl" || st.Slots.Trial != "B" || st.Applying != "" {
+		t.Fatalf("status after: %+v", st)
 	}
 }

@@ -123,6 +123,14 @@ func (c *Client) Apply(ctx context.Context, id string) (updates.Result, error) {
 	return res, err
 }
 
+// ApplyOffer applies a bundle the box found on a USB stick or its feed
+// (the ids are in Status's offers).
+func (c *Client) ApplyOffer(ctx context.Context, id string) (updates.Result, error) {
+	var res updates.Result
+	_, err := c.do(ctx, http.MethodPost, "offers/"+id+"/apply", nil, &res, http.StatusOK)
+	return res, err
+}
+
 // Status reads the box's update status and any apply in progress.
 func (c *Client) Status(ctx context.Context) (StatusReply, error) {
 	var st StatusReply

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,9 +23,32 @@ type Handler struct {
 	// Applying, if set, is told when an apply starts and ends (the
 	// appliance shows "updating" on the LED and in its state machine).
 	Applying func(running bool)
+	// Tracker, if set, is shared with the other front ends (console, USB,
+	// feed) so status shows their applies too; made from Updater and
+	// Applying when nil.
+	Tracker *Tracker
+	// Sources, if set, are the offers from USB sticks and the feed.
+	Sources Sources
 
-	mu       sync.Mutex
-	progress *updates.Progress
+	once sync.Once
+}
+
+// Sources is what the box found on USB sticks and its feed.
+type Sources interface {
+	Offers() []source.Offer
+	// Feed is nil when no feed is configured.
+	Feed() *source.FeedStatus
+	// ApplyOffer applies an offer; from names the front end.
+	ApplyOffer(ctx context.Context, id, from string) (updates.Result, error)
+}
+
+func (h *Handler) tracker() *Tracker {
+	h.once.Do(func() {
+		if h.Tracker == nil {
+			h.Tracker = &Tracker{Updater: h.Updater, Applying: h.Applying}
+		}
+	})
+	return h.Tracker
 }
 
 var _ services.AdminHandler = (*Handler)(nil)
@@ -32,7 +56,11 @@ var _ services.AdminHandler = (*Handler)(nil)
 // StatusReply is GET status.
 type StatusReply struct {
 	updates.Status
-	Progress *updates.Progress `json:"progress,omitempty"`
+	Progress *updates.Progress  `json:"progress,omitempty"`
+	Applying string             `json:"applying,omitempty"` // who started the apply in progress
+	Last     *LastApply         `json:"last,omitempty"`
+	Offers   []source.Offer     `json:"offers,omitempty"`
+	Feed     *source.FeedStatus `json:"feed,omitempty"`
 }
 
 // RegisterAdmin adds the routes.
@@ -42,6 +70,7 @@ func (h *Handler) RegisterAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/updates/uploads/{id}", h.uploadStatus)
 	mux.HandleFunc("PUT /v1/updates/uploads/{id}", h.chunk)
 	mux.HandleFunc("POST /v1/updates/uploads/{id}/apply", h.apply)
+	mux.HandleFunc("POST /v1/updates/offers/{id}/apply", h.applyOffer)
 	mux.HandleFunc("POST /v1/updates/commit", h.commit)
 	mux.HandleFunc("POST /v1/updates/abandon", h.abandon)
 	mux.HandleFunc("POST /v1/updates/rotate", h.rotate)
@@ -74,10 +103,14 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	h.mu.Lock()
-	p := h.progress
-	h.mu.Unlock()
-	reply(w, http.StatusOK, StatusReply{Status: st, Progress: p})
+	out := StatusReply{Status: st, Last: h.tracker().Last()}
+	if c := h.tracker().Current(); c != nil {
+		out.Progress, out.Applying = c.Progress, c.From
+	}
+	if h.Sources != nil {
+		out.Offers, out.Feed = h.Sources.Offers(), h.Sources.Feed()
+	}
+	reply(w, http.StatusOK, out)
 }
 
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) {
@@ -130,18 +163,20 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.Staging.Remove(id)
-	if h.Applying != nil {
-		h.Applying(true)
-		defer h.Applying(false)
+	res, err := h.tracker().ApplyFile(r.Context(), path, "boxctl")
+	if err != nil {
+		fail(w, refusal(err), err)
+		return
 	}
-	res, err := h.Updater.ApplyFile(r.Context(), path, func(p updates.Progress) {
-		h.mu.Lock()
-		h.progress = &p
-		h.mu.Unlock()
-	})
-	h.mu.Lock()
-	h.progress = nil
-	h.mu.Unlock()
+	reply(w, http.StatusOK, res)
+}
+
+func (h *Handler) applyOffer(w http.ResponseWriter, r *http.Request) {
+	if h.Sources == nil {
+		fail(w, http.StatusNotFound, errors.New("admin: no update sources on this box"))
+		return
+	}
+	res, err := h.Sources.ApplyOffer(r.Context(), r.PathValue("id"), "boxctl")
 	if err != nil {
 		fail(w, refusal(err), err)
 		return

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsecure/box/config"
 	"github.com/chatsecure/box/config/atomicfile"
 	"github.com/chatsecure/box/updates/bundle"
 )
@@ -37,6 +38,22 @@ type Feed struct {
 	Target  string // pi or amd64
 	Dir     string // where downloads are kept (resumable .part files)
 	Client  *http.Client
+	// Progress, if set, gets a download's bytes done and total (Poll).
+	Progress func(done, total int64)
+	// Checked, if set, is told what each of Poll's checks found.
+	Checked func(r Release, err error)
+	// LoopbackHTTP also takes http:// on a loopback address (dev mode:
+	// a feed served from the same laptop).
+	LoopbackHTTP bool
+}
+
+// schemeOK says whether u may be fetched: https, or http on loopback when
+// the feed allows it.
+func (f *Feed) schemeOK(u *url.URL) bool {
+	if u.Scheme == "https" && u.Host != "" {
+		return true
+	}
+	return f.LoopbackHTTP && u.Scheme == "http" && config.IsLoopback(u.Hostname())
 }
 
 // A Release is what the index says.
@@ -53,7 +70,7 @@ func (f *Feed) check() error {
 	if err != nil {
 		return fmt.Errorf("source: feed url: %w", err)
 	}
-	if u.Scheme != "https" || u.Host == "" {
+	if !f.schemeOK(u) {
 		return fmt.Errorf("source: feed url %q: only https:// feeds are used", f.URL)
 	}
 	if f.Channel != "stable" && f.Channel != "beta" {
@@ -114,7 +131,7 @@ func (f *Feed) Latest(ctx context.Context) (Release, error) {
 	}
 	base, _ := url.Parse(f.indexURL())
 	abs := base.ResolveReference(ref)
-	if abs.Scheme != "https" {
+	if !f.schemeOK(abs) {
 		return Release{}, fmt.Errorf("source: feed index: bundle url %q is not https", abs)
 	}
 	r.URL = abs.String()
@@ -270,9 +287,12 @@ func (f *Feed) Poll(ctx context.Context, ticks <-chan time.Time, current func() 
 			}
 		}
 		r, newer, err := f.Check(ctx, current())
+		if f.Checked != nil {
+			f.Checked(r, err)
+		}
 		if err == nil && newer {
 			var path string
-			if path, err = f.Download(ctx, r, nil); err == nil {
+			if path, err = f.Download(ctx, r, f.Progress); err == nil {
 				found(path, r)
 			}
 		}
@@ -280,4 +300,17 @@ func (f *Feed) Poll(ctx context.Context, ticks <-chan time.Time, current func() 
 			report(err)
 		}
 	}
+}
+
+// FeedStatus is what the box last saw of its feed, for boxctl and the
+// console.
+type FeedStatus struct {
+	URL       string    `json:"url"`
+	Channel   string    `json:"channel"`
+	LastCheck time.Time `json:"last_check,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Latest    *Release  `json:"latest,omitempty"`
+	// Done and Total are the download in progress (bytes), zero when none.
+	Done  int64 `json:"done,omitempty"`
+	Total int64 `json:"total,omitempty"`
 }

@@ -198,12 +198,17 @@ func TestPoll(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	done := make(chan struct{})
+	checked := make(chan struct{}, 2)
+	f.Checked = func(Release, error) { checked <- struct{}{} }
 	go func() {
 		f.Poll(ctx, ticks, func() uint64 { mu.Lock(); defer mu.Unlock(); return current },
 			func(path string, r Release) { mu.Lock(); got = append(got, r.Version); mu.Unlock() }, nil)
 		close(done)
 	}()
+	// Each check reports before the test moves on, so the first tick
+	// surely reads current = 21 (without it the test raced).
 	ticks <- time.Time{} // nothing newer
+	<-checked
 	mu.Lock()
 	current = 20
 	mu.Unlock()
@@ -250,5 +255,29 @@ func TestScanDir(t *testing.T) {
 	}
 	if found[0].Manifest.Build != 7 || found[2].Err == nil || !errors.Is(found[2].Err, bundle.ErrTruncated) && !errors.Is(found[2].Err, bundle.ErrNotBundle) {
 		t.Fatalf("found = %+v", found)
+	}
+}
+
+func TestFeedLoopbackHTTPOnlyWhenAllowed(t *testing.T) {
+	data := []byte("a bundle")
+	sum := sha256.Sum256(data)
+	fs := &feedServer{data: data, index: Release{Version: "2.1.0", Build: 21, URL: "../../files/b.boxupdate", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	srv := httptest.NewServer(fs) // plain http on 127.0.0.1
+	defer srv.Close()
+	f := &Feed{URL: srv.URL + "/feed", Channel: "stable", Target: "amd64", Dir: t.TempDir(), Client: srv.Client()}
+	if _, err := f.Latest(context.Background()); err == nil || !strings.Contains(err.Error(), "only https") {
+		t.Fatalf("http feed without LoopbackHTTP: %v", err)
+	}
+	f.LoopbackHTTP = true
+	r, err := f.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Download(context.Background(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.URL = "http://192.0.2.1/feed" // not loopback: still refused
+	if _, err := f.Latest(context.Background()); err == nil {
+		t.Fatal("http on a LAN address accepted")
 	}
 }

@@ -39,6 +39,12 @@ type Box struct {
 	now       func() time.Time
 	started   time.Time
 
+	updates      *updateState
+	failChunks   int
+	failAt       int64
+	chunksFailed int
+	applyStep    time.Duration
+
 	// Sessions and MessagesPerMinute are reported in Status.
 	Sessions          int
 	MessagesPerMinute float64

@@ -19,6 +19,8 @@ const base = process.env.BOX_URL;
 const setupCode = process.env.BOX_SETUP_CODE;
 const recoveryCode = process.env.BOX_RECOVERY_CODE;
 const out = process.env.E2E_OUT || "build/console-e2e";
+const badBundle = process.env.BOX_BUNDLE_BAD;   // optional: the update steps run when both are set
+const goodBundle = process.env.BOX_BUNDLE_GOOD;  // version 2.0.0, to slot B
 if (!base || !setupCode || !recoveryCode) {
   console.error("BOX_URL, BOX_SETUP_CODE and BOX_RECOVERY_CODE are required");
   process.exit(2);
@@ -63,10 +65,11 @@ async function main() {
   context.on("page", watch);
   function watch(p) {
     // Error statuses the test provokes on purpose (wrong code 403, wrong
-    // password 401, spent invite 404) show up as "Failed to load resource";
+    // password 401, spent invite 404, a dropped upload chunk 400 and the
+    // resend at a stale offset 409) show up as "Failed to load resource";
     // anything else (a CSP refusal, a script error) is a problem.
     p.on("console", (m) => {
-      if (m.type() === "error" && !/^Failed to load resource: the server responded with a status of 40[134]/.test(m.text())) problems.push("console: " + m.text());
+      if (m.type() === "error" && !/^Failed to load resource: the server responded with a status of 40[01349]/.test(m.text())) problems.push("console: " + m.text());
     });
     p.on("pageerror", (e) => problems.push("page error: " + e.message));
     p.on("request", (r) => {
@@ -225,6 +228,38 @@ async function main() {
     await page.fill("#username", "ada");
     await page.fill("#password", adminPassword);
     await Promise.all([page.waitForURL((u) => u.pathname === "/"), page.click("#signin")]);
+
+    // 10. Updates: a refused bundle shows the updater's reason; a good one
+    // uploads in 64 KiB chunks (the box drops one; the page resumes from
+    // the box's offset), then applies with live progress.
+    if (badBundle && goodBundle) {
+      await page.goto(base + "/updates");
+      check(/\(build \d+\)/.test(await page.textContent("#running-version")), "update page shows the running version and build");
+      await page.evaluate(() => document.getElementById("upload-form").setAttribute("data-chunk", "65536"));
+      await page.setInputFiles("#update-file", badBundle);
+      await page.click("#upload-apply");
+      await page.waitForSelector("#update-error:not([hidden])");
+      check((await page.textContent("#update-error")).includes("1 valid of threshold 2"), "refused bundle shows the updater's reason: " + (await page.textContent("#update-error")));
+      await snap(page, "update-refused");
+      await page.setInputFiles("#update-file", goodBundle);
+      await page.click("#upload-apply");
+      if (process.env.E2E_PACED_APPLY) {
+        // Only a paced (fake) apply lasts long enough to watch its phases.
+        await page.waitForFunction(() => /Writing the inactive system/.test(document.getElementById("apply-text").textContent));
+        check(await page.isVisible("#apply-progress"), "apply progress bar shows while writing");
+        await snap(page, "update-applying");
+      }
+      await page.waitForSelector("#update-ok:not([hidden])", { timeout: 30000 });
+      check((await page.textContent("#update-ok")).includes("2.0.0 is written to slot B"), "good bundle applied");
+      check((await page.textContent("#upload-text")).includes("Uploaded"), "upload finished: " + (await page.textContent("#upload-text")));
+      check(await page.isVisible("#reboot-form"), "a restart is offered");
+      await snap(page, "update-applied");
+      await page.reload();
+      check((await page.textContent("#pending")).includes("2.0.0"), "after reload the page says 2.0.0 waits for a restart");
+      const hist = await page.textContent("#update-history");
+      check(hist.includes("applied") && hist.includes("refused"), "history lists the refusal and the apply");
+    }
+
     await Promise.all([page.waitForURL("**/login**"), page.click("#logout")]);
     await page.goto(base + "/people");
     check(new URL(page.url()).pathname === "/login", "signed out: /people sends to /login");
