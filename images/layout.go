@@ -29,6 +29,20 @@ func DefaultLayout() Layout {
 	return Layout{BootBytes: 100 * mib, RootBytes: 500 * mib, PermBytes: 256 * mib}
 }
 
+// piBootBytes is the Pi's boot partition: the firmware, the kernel set at
+// the root (Pi 3) and two slot directories a/ and b/ (Pi 4 and 5, see
+// slots.go) of about 50 MiB each.
+const piBootBytes = 256 * mib
+
+// DefaultLayoutFor is DefaultLayout with the boot partition target t needs.
+func DefaultLayoutFor(t Target) Layout {
+	l := DefaultLayout()
+	if t.FirmwareModule != "" {
+		l.BootBytes = piBootBytes
+	}
+	return l
+}
+
 // Partition is one partition's extent, in sectors, inclusive.
 type Partition struct {
 	Number   int

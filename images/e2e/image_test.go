@@ -21,6 +21,7 @@ import (
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
 	"github.com/chatsecure/box/images"
+	"github.com/chatsecure/box/updates/tryboot/tryboottest"
 )
 
 // TestPiImage builds the Pi image (not booted) with the box's cgo programs
@@ -36,7 +37,7 @@ func TestPiImage(t *testing.T) {
 		progs = append(progs, images.Program{Pkg: "./cmd/boxd", Dest: "/user/boxd", Cgo: true})
 	}
 	target, _ := images.LookupTarget("pi")
-	layout := images.DefaultLayout()
+	layout := images.DefaultLayoutFor(target)
 	start := time.Now()
 	res, err := images.Build(ctx, images.Options{
 		Target: target, Version: "e2e", Out: filepath.Join(dir, "box-pi-e2e.img"),
@@ -66,10 +67,47 @@ func TestPiImage(t *testing.T) {
 	}
 	names := listFAT(t, res.Image, layout)
 	for _, want := range []string{"/bootcode.bin", "/start4.elf", "/fixup4.dat", "/bcm2711-rpi-4-b.dtb", "/bcm2712-rpi-5-b.dtb",
-		"/overlays/disable-bt.dtbo", "/vmlinuz", "/recovery.bin", "/vl805.bin", "/vl805.sig"} {
+		"/overlays/disable-bt.dtbo", "/vmlinuz", "/recovery.bin", "/vl805.bin", "/vl805.sig",
+		"/a/vmlinuz", "/a/cmdline.txt", "/a/bcm2711-rpi-4-b.dtb", "/a/bcm2712-rpi-5-b.dtb", "/a/overlays/disable-bt.dtbo", "/a/overlays/README"} {
 		if !names[want] {
 			t.Errorf("boot partition lacks %s", want)
 		}
+	}
+	if names["/tryboot.txt"] || names["/b"] {
+		t.Errorf("a fresh image has a trial slot (tryboot.txt or b/)")
+	}
+	checkPiSlots(t, fat, res)
+}
+
+// checkPiSlots boots the fresh Pi image with the fake firmware of
+// updates/tryboot/tryboottest (written from the Raspberry Pi config.txt
+// documentation): a Pi 4 and a Pi 5 boot slot A (a/), root partition 2, the
+// same kernel as the root set a Pi 3 boots; the tryboot flag without a
+// tryboot.txt is refused; the FAT has room for a second slot.
+func checkPiSlots(t *testing.T, fat *images.FAT16, res *images.Result) {
+	t.Helper()
+	kernel, err := fat.ReadFile("/vmlinuz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []tryboottest.Model{tryboottest.Pi4, tryboottest.Pi5, tryboottest.Pi3} {
+		b, err := tryboottest.Resolve(fat.ReadFile, model, false)
+		if err != nil {
+			t.Fatalf("%s: %v", model, err)
+		}
+		wantPrefix := "a/"
+		if model == tryboottest.Pi3 {
+			wantPrefix = ""
+		}
+		if b.Prefix != wantPrefix || !bytes.Equal(b.Kernel, kernel) || b.Cmdline != res.Cmdline || len(b.DTB) == 0 {
+			t.Errorf("%s boots prefix %q cmdline %q (kernel same: %v, dtb %d bytes)", model, b.Prefix, b.Cmdline, bytes.Equal(b.Kernel, kernel), len(b.DTB))
+		}
+		if _, err := tryboottest.Resolve(fat.ReadFile, model, true); err == nil && model != tryboottest.Pi3 {
+			t.Errorf("%s: tryboot without tryboot.txt resolved", model)
+		}
+	}
+	if !strings.Contains(res.Cmdline, "/PARTNROFF=1 ") {
+		t.Errorf("slot A cmdline %q does not name root partition 2", res.Cmdline)
 	}
 }
 
