@@ -122,3 +122,10 @@ func checkSources(files []BootFile) error {
 	}
 	return nil
 }
+
+// BootFiles lists the boot partition's files for target t as Build does,
+// from the kernel, firmware and EEPROM module directories: tests of the
+// slot drivers build their boot FAT fixtures with it.
+func BootFiles(t Target, kernelDir, firmwareDir, eepromDir string, cmdline []byte, configTxt string) ([]BootFile, error) {
+	return bootFiles(t, bootSources{KernelDir: kernelDir, FirmwareDir: firmwareDir, EEPROMDir: eepromDir}, cmdline, configTxt)
+}
