@@ -110,21 +110,26 @@ type box struct {
 func newBox(t testing.TB, model tryboottest.Model) *box {
 	t.Helper()
 	dir := t.TempDir()
-	b := &box{t: t, model: model, bootDir: filepath.Join(dir, "boot"), state: filepath.Join(dir, "perm"), dt: filepath.Join(dir, "dt"), restart: &tryboottest.Restarter{}}
+	b := boxAt(t, dir, model)
 	os.MkdirAll(b.bootDir, 0o755)
 	flash(t, release(t, "1.0.0", "box"), b.bootDir)
-	path := filepath.Join(dir, "disk.img")
-	if err := os.WriteFile(path, make([]byte, 2*rootBytes), 0o644); err != nil {
+	if err := os.WriteFile(b.disk.Path, make([]byte, 2*rootBytes), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.disk = gokrazyslots.ImageDisk{Path: path, Parts: map[int]gokrazyslots.Extent{
-		partBoot: {Offset: 0, Size: bootBytes}, // size only: the boot FAT is bootDir
-		partA:    {Offset: 0, Size: rootBytes}, partB: {Offset: rootBytes, Size: rootBytes},
-	}}
-	f, _ := os.OpenFile(path, os.O_RDWR, 0)
+	f, _ := os.OpenFile(b.disk.Path, os.O_RDWR, 0)
 	f.WriteAt(rootOf("1.0.0"), 0)
 	f.Close()
 	return b
+}
+
+// boxAt is the box whose files are in dir (the crash test's child reopens
+// its parent's box).
+func boxAt(t testing.TB, dir string, model tryboottest.Model) *box {
+	return &box{t: t, model: model, bootDir: filepath.Join(dir, "boot"), state: filepath.Join(dir, "perm"), dt: filepath.Join(dir, "dt"), restart: &tryboottest.Restarter{},
+		disk: gokrazyslots.ImageDisk{Path: filepath.Join(dir, "disk.img"), Parts: map[int]gokrazyslots.Extent{
+			partBoot: {Offset: 0, Size: bootBytes}, // size only: the boot FAT is bootDir
+			partA:    {Offset: 0, Size: rootBytes}, partB: {Offset: rootBytes, Size: rootBytes},
+		}}}
 }
 
 func (b *box) read(p string) ([]byte, error) { return os.ReadFile(filepath.Join(b.bootDir, p)) }
@@ -189,10 +194,16 @@ func (b *box) kernelVersion() string {
 // apply writes a release's root and boot payloads as updates.Apply does.
 func apply(t testing.TB, s *Slots, version string) {
 	t.Helper()
+	applyPayload(t, s, version, release(t, version, "box"))
+}
+
+// applyPayload is apply with a boot payload built before.
+func applyPayload(t testing.TB, s *Slots, version, bootPayload string) {
+	t.Helper()
 	for _, p := range []struct {
 		name string
 		src  io.Reader
-	}{{"root", bytes.NewReader(rootOf(version))}, {"boot", openFile(t, release(t, version, "box"))}} {
+	}{{"root", bytes.NewReader(rootOf(version))}, {"boot", openFile(t, bootPayload)}} {
 		part, err := s.OpenInactive(p.name)
 		if err != nil {
 			t.Fatal(err)

@@ -489,6 +489,7 @@ func (s *Slots) Commit() error {
 		if p, err := images.OSPrefix(string(next)); err != nil || p != prefixOf(ss.Booted) {
 			return fmt.Errorf("tryboot.txt boots %q (%v), not the running slot %s", p, err, ss.Booted)
 		}
+		s.step("tryboot.txt checked")
 		if err := replaceConfig(root, next); err != nil {
 			return err
 		}
