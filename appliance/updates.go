@@ -15,6 +15,7 @@ import (
 	"github.com/chatsecure/box/updates/gokrazyslots"
 	"github.com/chatsecure/box/updates/source"
 	"github.com/chatsecure/box/updates/trust"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 // Dev mode plays the boot firmware with partition files under the data dir.
@@ -128,10 +129,17 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	return &admin.Handler{Updater: u, Staging: staging, Applying: s.applying}, nil
 }
 
+// bootFSMount is where the tryboot driver mounts the Pi's boot FAT while
+// it changes it (gokrazy's /tmp is a tmpfs).
+const bootFSMount = "/tmp/box-bootfs"
+
 // openSlots picks the A/B driver: partition files under the data dir in
-// dev mode, gokrazy's root partitions and cmdline.txt on the image.
-// Anywhere else (boxd outside dev mode on a machine that is not a gokrazy
-// image) there is nothing safe to write to.
+// dev mode; on the image, the firmware's tryboot with slot directories
+// when a Pi 4 or 5 booted one (then reboots go through the driver, which
+// sets the tryboot flag for a pending trial), else gokrazy's root
+// partitions and cmdline.txt (amd64, Pi 3, older Pi images). Anywhere else
+// (boxd outside dev mode on a machine that is not a gokrazy image) there
+// is nothing safe to write to.
 func (s *System) openSlots() (updates.Slots, error) {
 	running := updates.SlotInfo{Version: s.version}
 	if s.cfg.Dev {
@@ -143,6 +151,20 @@ func (s *System) openSlots() (updates.Slots, error) {
 	disk, booted, err := gokrazyslots.Device()
 	if err != nil {
 		return nil, err
+	}
+	if tryboot.Detect(tryboot.DeviceTree) {
+		tb, err := tryboot.Open(tryboot.Config{
+			Disk: disk, Boot: tryboot.VFAT{Device: disk[1], Dir: bootFSMount},
+			Dir: s.path(dirSlots), Booted: booted, DeviceTree: tryboot.DeviceTree,
+			Restart: tryboot.SysRestarter{}, Initial: running,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if s.reboot != nil {
+			s.reboot = tb.Reboot
+		}
+		return tb, nil
 	}
 	return gokrazyslots.Open(gokrazyslots.Config{Disk: disk, Dir: s.path(dirSlots), Booted: booted, Initial: running})
 }
