@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/chatsecure/box/updates/bundle"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 // runBundle is `boxbuild bundle`: an unsigned .boxupdate from the payloads
@@ -36,6 +37,11 @@ func runBundle(args []string, stdout io.Writer) error {
 			return fmt.Errorf("bundle: payload %s: %w (run boxbuild image -target %s -version %s first)", f.Name, err, *target, *version)
 		}
 	}
+	if *target == "pi" {
+		if err := checkPiBoot(base + ".boot.vfat"); err != nil {
+			return fmt.Errorf("bundle: %w (a Pi 4/5 takes its kernel set from the boot payload's a/ directory: rebuild with boxbuild image -target pi)", err)
+		}
+	}
 	if *out == "" {
 		*out = base + ".boxupdate"
 	}
@@ -45,4 +51,15 @@ func runBundle(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: unsigned bundle %s build %d for %s; sign with boxsign sign -key KEY %s\n", *out, *version, *build, *target, *out)
 	return nil
+}
+
+// checkPiBoot refuses a pi boot payload that a Pi 4/5 with tryboot slots
+// could not take (updates/tryboot): one from before the slot layout.
+func checkPiBoot(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return tryboot.CheckBootPayload(f)
 }

@@ -261,26 +261,15 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		return fmt.Errorf("tryboot: staged boot: %w", err)
 	}
 	defer staged.Close()
-	payload, err := images.OpenFAT16(staged, 0)
+	payload, err := openPayload(staged)
 	if err != nil {
-		return fmt.Errorf("tryboot: boot payload: %w", err)
+		return err
 	}
-	newConfig, err := payload.ReadFile("/" + configTxt)
-	if err != nil {
-		return fmt.Errorf("tryboot: boot payload: %w", err)
-	}
-	trial, err := images.SetOSPrefix(string(newConfig), prefixOf(inactive))
+	trial, err := images.SetOSPrefix(payload.config, prefixOf(inactive))
 	if err != nil {
 		return fmt.Errorf("tryboot: boot payload's config.txt: %w", err)
 	}
-	src := "/" + images.SlotPrefixA[:len(images.SlotPrefixA)-1] // release payloads ship their kernel set as a/
-	files, err := slotFiles(payload, src)
-	if err != nil {
-		return fmt.Errorf("tryboot: boot payload %s: %w", src, err)
-	}
-	if !hasKernelSet(files) {
-		return fmt.Errorf("tryboot: boot payload %s lacks a kernel or cmdline.txt", src)
-	}
+	files, src := payload.files, payloadSlotDir
 
 	st.Trial, st.TrialBoots = inactive, 0
 	st.Slots[inactive] = info
@@ -311,7 +300,7 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		}
 		s.step("slot cleared")
 		for _, f := range files {
-			data, err := payload.ReadFile(path.Join(src, f.rel))
+			data, err := payload.fs.ReadFile(path.Join(src, f.rel))
 			if err != nil {
 				return fmt.Errorf("tryboot: boot payload: %w", err)
 			}
@@ -354,15 +343,6 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		return fmt.Errorf("tryboot: %w", err)
 	}
 	return nil
-}
-
-func hasKernelSet(files []payloadFile) bool {
-	var kernel, cmdline bool
-	for _, f := range files {
-		kernel = kernel || f.rel == "vmlinuz"
-		cmdline = cmdline || f.rel == cmdlineTxt
-	}
-	return kernel && cmdline
 }
 
 // syncTree fsyncs every directory under root, and root.
