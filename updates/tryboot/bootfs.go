@@ -13,10 +13,12 @@ import (
 	"github.com/chatsecure/box/images"
 )
 
-// A Mounter makes the boot FAT available as a directory for one change;
-// unmount flushes it. tryboottest.Dir is a plain directory for tests.
+// A Mounter makes the boot FAT available as a directory, read-only or for
+// one change; unmount flushes it. tryboottest.Dir is a plain directory for
+// tests. (Linux marks a FAT dirty in its boot sector while it is mounted
+// read-write, so reads mount read-only.)
 type Mounter interface {
-	Mount() (root string, unmount func() error, err error)
+	Mount(rw bool) (root string, unmount func() error, err error)
 }
 
 // VFAT mounts the boot partition with the kernel's vfat driver.
@@ -27,13 +29,15 @@ type VFAT struct {
 
 // Mount mounts Device at Dir, after unmounting a mount a crashed boxd may
 // have left there.
-func (v VFAT) Mount() (string, func() error, error) {
+func (v VFAT) Mount(rw bool) (string, func() error, error) {
 	if err := os.MkdirAll(v.Dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("tryboot: mount point: %w", err)
 	}
-	mount := func() error {
-		return unix.Mount(v.Device, v.Dir, "vfat", unix.MS_NOATIME|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_NOSUID, "")
+	flags := uintptr(unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSUID)
+	if !rw {
+		flags |= unix.MS_RDONLY
 	}
+	mount := func() error { return unix.Mount(v.Device, v.Dir, "vfat", flags, "") }
 	err := mount()
 	if errors.Is(err, unix.EBUSY) {
 		unix.Unmount(v.Dir, 0)

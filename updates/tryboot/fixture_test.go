@@ -102,6 +102,7 @@ type box struct {
 	state   string
 	dt      string
 	restart *tryboottest.Restarter
+	mounts  *tryboottest.Counted
 	booted  int // root partition the last boot mounted
 	fw      tryboottest.Boot
 	boots   int
@@ -126,6 +127,7 @@ func newBox(t testing.TB, model tryboottest.Model) *box {
 // its parent's box).
 func boxAt(t testing.TB, dir string, model tryboottest.Model) *box {
 	return &box{t: t, model: model, bootDir: filepath.Join(dir, "boot"), state: filepath.Join(dir, "perm"), dt: filepath.Join(dir, "dt"), restart: &tryboottest.Restarter{},
+		mounts: &tryboottest.Counted{Dir: tryboottest.Dir(filepath.Join(dir, "boot"))},
 		disk: gokrazyslots.ImageDisk{Path: filepath.Join(dir, "disk.img"), Parts: map[int]gokrazyslots.Extent{
 			partBoot: {Offset: 0, Size: bootBytes}, // size only: the boot FAT is bootDir
 			partA:    {Offset: 0, Size: rootBytes}, partB: {Offset: rootBytes, Size: rootBytes},
@@ -167,7 +169,7 @@ func (b *box) reboot() {
 }
 
 func (b *box) config() Config {
-	return Config{Disk: b.disk, Boot: tryboottest.Dir(b.bootDir), Dir: b.state, DeviceTree: b.dt, Restart: b.restart,
+	return Config{Disk: b.disk, Boot: b.mounts, Dir: b.state, DeviceTree: b.dt, Restart: b.restart,
 		Booted: func() (int, error) { return b.booted, nil }, Initial: updates.SlotInfo{Version: "1.0.0", Build: 1}}
 }
 

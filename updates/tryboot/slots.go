@@ -110,9 +110,10 @@ func (s *Slots) step(name string) {
 	}
 }
 
-// withBoot mounts the boot FAT for fn and unmounts it after.
-func (s *Slots) withBoot(fn func(root string) error) error {
-	root, unmount, err := s.cfg.Boot.Mount()
+// withBoot mounts the boot FAT (read-write if rw) for fn and unmounts it
+// after.
+func (s *Slots) withBoot(rw bool, fn func(root string) error) error {
+	root, unmount, err := s.cfg.Boot.Mount(rw)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func activePrefix(root string) (string, error) {
 // snapshot combines the firmware's pointer with the state file. s.mu held.
 func (s *Slots) snapshot() (updates.SlotState, state, error) {
 	var prefix string
-	if err := s.withBoot(func(root string) (err error) {
+	if err := s.withBoot(false, func(root string) (err error) {
 		prefix, err = activePrefix(root)
 		return err
 	}); err != nil {
@@ -277,7 +278,7 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		return err
 	}
 	s.step("state saved")
-	err = s.withBoot(func(root string) error {
+	err = s.withBoot(true, func(root string) error {
 		// No tryboot.txt may name a directory while it is rewritten.
 		if err := removeSynced(filepath.Join(root, trybootTxt)); err != nil {
 			return fmt.Errorf("tryboot: %w", err)
@@ -362,7 +363,7 @@ func (s *Slots) Reboot() error {
 	arg := ""
 	ss, _, err := s.snapshot()
 	if err == nil && ss.Trial != "" && ss.TrialBoots == 0 && ss.Booted != ss.Trial {
-		err = s.withBoot(func(root string) error {
+		err = s.withBoot(false, func(root string) error {
 			b, err := os.ReadFile(filepath.Join(root, trybootTxt))
 			if err != nil {
 				return err
@@ -394,7 +395,7 @@ func (s *Slots) ClearTrial() error {
 	if err != nil {
 		return err
 	}
-	if err := s.withBoot(func(root string) error {
+	if err := s.withBoot(true, func(root string) error {
 		return removeSynced(filepath.Join(root, trybootTxt))
 	}); err != nil {
 		return fmt.Errorf("tryboot: %w", err)
@@ -430,10 +431,20 @@ func (s *Slots) Boot() (updates.BootResult, error) {
 		// Either the old slot booted, or the trial slot's root without
 		// the tryboot flag (nothing but config.txt points there, so
 		// only a hand-made change does that): no trial either way.
-		if err := s.withBoot(func(root string) error {
-			return removeSynced(filepath.Join(root, trybootTxt))
+		stale := false
+		if err := s.withBoot(false, func(root string) error {
+			_, err := os.Stat(filepath.Join(root, trybootTxt))
+			stale = err == nil
+			return nil
 		}); err != nil {
-			return updates.BootResult{}, fmt.Errorf("tryboot: %w", err)
+			return updates.BootResult{}, err
+		}
+		if stale {
+			if err := s.withBoot(true, func(root string) error {
+				return removeSynced(filepath.Join(root, trybootTxt))
+			}); err != nil {
+				return updates.BootResult{}, fmt.Errorf("tryboot: %w", err)
+			}
 		}
 		res.FellBack, res.FromTrial = true, st.Trial
 		st.Trial, st.TrialBoots = "", 0
@@ -461,7 +472,7 @@ func (s *Slots) Commit() error {
 	if !ss.InTrial() {
 		return errors.New("tryboot: commit: not running a trial")
 	}
-	if err := s.withBoot(func(root string) error {
+	if err := s.withBoot(true, func(root string) error {
 		next, err := os.ReadFile(filepath.Join(root, trybootTxt))
 		if err != nil {
 			return err

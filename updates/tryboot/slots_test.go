@@ -354,3 +354,38 @@ func FuzzParseFlag(f *testing.F) {
 		}
 	})
 }
+
+// TestReadWriteMounts: a read-write mount of a real FAT rewrites its boot
+// sector (Linux's dirty flag), so only changes mount read-write: one per
+// MarkTrial, Commit or ClearTrial, none for ordinary boots and states.
+func TestReadWriteMounts(t *testing.T) {
+	b := newBox(t, tryboottest.Pi4)
+	b.boot(false)
+	for range 3 {
+		s := b.open()
+		s.Boot()
+		s.State()
+		s.Reboot()
+		b.reboot()
+	}
+	if n := b.mounts.RWMounts(); n != 0 {
+		t.Fatalf("plain boots mounted the boot FAT read-write %d times", n)
+	}
+	s := b.open()
+	apply(t, s, "2.0.0")
+	if n := b.mounts.RWMounts(); n != 0 {
+		t.Fatalf("writing the payloads mounted read-write %d times", n)
+	}
+	s.MarkTrial(updates.SlotInfo{Version: "2.0.0", Build: 2})
+	s.Reboot()
+	b.reboot()
+	s = b.open()
+	s.Boot()
+	if n := b.mounts.RWMounts(); n != 1 {
+		t.Fatalf("MarkTrial and the trial boot: %d read-write mounts, want 1", n)
+	}
+	s.Commit()
+	if n := b.mounts.RWMounts(); n != 2 {
+		t.Fatalf("after Commit: %d read-write mounts, want 2", n)
+	}
+}

@@ -10,8 +10,9 @@ import (
 // Dir plays the mounted boot FAT: a directory that needs no mount.
 type Dir string
 
-// Mount returns the directory; unmount does nothing.
-func (d Dir) Mount() (string, func() error, error) {
+// Mount returns the directory; unmount does nothing. (A read-only mount
+// is not enforced.)
+func (d Dir) Mount(rw bool) (string, func() error, error) {
 	return string(d), func() error { return nil }, nil
 }
 
@@ -64,4 +65,31 @@ func WriteDeviceTree(dir string, compatible []string, osPrefix string, tryboot b
 		}
 	}
 	return nil
+}
+
+// Counted is Dir counting read-only and read-write mounts: every
+// read-write mount of a real FAT rewrites its boot sector twice.
+type Counted struct {
+	Dir    Dir
+	mu     sync.Mutex
+	RO, RW int
+}
+
+// Mount counts and mounts Dir.
+func (c *Counted) Mount(rw bool) (string, func() error, error) {
+	c.mu.Lock()
+	if rw {
+		c.RW++
+	} else {
+		c.RO++
+	}
+	c.mu.Unlock()
+	return c.Dir.Mount(rw)
+}
+
+// RWMounts is the number of read-write mounts so far.
+func (c *Counted) RWMounts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.RW
 }
