@@ -21,6 +21,9 @@ import (
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
 	"github.com/chatsecure/box/images"
+	"github.com/chatsecure/box/updates"
+	"github.com/chatsecure/box/updates/gokrazyslots"
+	"github.com/chatsecure/box/updates/tryboot"
 	"github.com/chatsecure/box/updates/tryboot/tryboottest"
 )
 
@@ -108,6 +111,98 @@ func checkPiSlots(t *testing.T, fat *images.FAT16, res *images.Result) {
 	}
 	if !strings.Contains(res.Cmdline, "/PARTNROFF=1 ") {
 		t.Errorf("slot A cmdline %q does not name root partition 2", res.Cmdline)
+	}
+	checkPiTrial(t, res, kernel)
+}
+
+// checkPiTrial marks a trial of the image's own boot payload with the
+// tryboot driver, on a copy of the image's boot FAT (copied out with
+// mtools: the driver works through the kernel's vfat in a real box, which
+// this test cannot mount), then copies the new slot b/ back into the image
+// with mtools to show it fits beside a/.
+func checkPiTrial(t *testing.T, res *images.Result, kernel []byte) {
+	t.Helper()
+	layout := images.DefaultLayoutFor(images.Targets["pi"])
+	work := t.TempDir()
+	bootDir, dt, state := filepath.Join(work, "boot"), filepath.Join(work, "dt"), filepath.Join(work, "perm")
+	os.MkdirAll(bootDir, 0o755)
+	img := fmt.Sprintf("%s@@%d", res.Image, layout.Partitions()[0].Offset())
+	mtools := func(args ...string) {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	mtools("mcopy", "-s", "-n", "-Q", "-i", img, "::/*", bootDir+"/")
+	if err := tryboottest.WriteDeviceTree(dt, []string{"raspberrypi,4-model-b", "brcm,bcm2711"}, "a/", false); err != nil {
+		t.Fatal(err)
+	}
+	disk := gokrazyslots.ImageDisk{Path: res.Image, Parts: map[int]gokrazyslots.Extent{}}
+	for _, p := range layout.Partitions() {
+		disk.Parts[p.Number] = gokrazyslots.Extent{Offset: p.Offset(), Size: p.Size()}
+	}
+	restart := &tryboottest.Restarter{}
+	s, err := tryboot.Open(tryboot.Config{Disk: disk, Boot: tryboottest.Dir(bootDir), Dir: state, DeviceTree: dt, Restart: restart,
+		Booted: func() (int, error) { return 2, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := os.ReadFile(res.BootFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.OpenInactive("boot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WriteAt(payload, 0); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if err := s.MarkTrial(updates.SlotInfo{Version: "e2e", Build: 2}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(bootDir, p)) }
+	for _, model := range []tryboottest.Model{tryboottest.Pi4, tryboottest.Pi5} {
+		normal, err1 := tryboottest.Resolve(read, model, false)
+		trial, err2 := tryboottest.Resolve(read, model, true)
+		if err1 != nil || err2 != nil || normal.Prefix != "a/" || trial.Prefix != "b/" || !bytes.Equal(trial.Kernel, kernel) ||
+			!strings.Contains(trial.Cmdline, "/PARTNROFF=2 ") || normal.Cmdline != res.Cmdline {
+			t.Errorf("%s after MarkTrial: normal %q %v, trial %q %q %v", model, normal.Prefix, err1, trial.Prefix, trial.Cmdline, err2)
+		}
+	}
+	if err := s.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	if arg, _ := restart.Last(); arg != tryboot.TrybootArg {
+		t.Errorf("reboot after MarkTrial asked for %q", arg)
+	}
+	mtools("mcopy", "-s", "-Q", "-i", img, filepath.Join(bootDir, "b"), filepath.Join(bootDir, "tryboot.txt"), "::/")
+	part := layout.Partitions()[0]
+	raw := make([]byte, part.Size())
+	f, err := os.Open(res.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(raw, part.Offset()); err != nil {
+		t.Fatal(err)
+	}
+	bootCopy := filepath.Join(work, "boot.vfat")
+	if err := os.WriteFile(bootCopy, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtools("fsck.fat", "-n", bootCopy)
+	cmd := exec.Command("mdir", "-i", bootCopy, "::/")
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := cmd.Output(); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		t.Logf("boot FAT (%d MiB) with slots a/ and b/: %s", part.Size()>>20, strings.TrimSpace(lines[len(lines)-1]))
+	}
+	fat := openBoot(t, res.Image, layout)
+	if got, err := fat.ReadFile("/b/vmlinuz"); err != nil || !bytes.Equal(got, kernel) {
+		t.Errorf("b/vmlinuz in the image: %d bytes, %v", len(got), err)
 	}
 }
 
