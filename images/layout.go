@@ -17,7 +17,8 @@ const gptEntriesSectors = 32
 
 // Layout gives the partition sizes in bytes. Boot and root sizes match gokrazy
 // (100 MiB, 2×500 MiB) so that images and update payloads stay compatible with
-// its update handlers; Perm is what the image file reserves for /perm.
+// its update handlers, except the Pi's boot partition (DefaultLayoutFor);
+// Perm is what the image file reserves for /perm.
 type Layout struct {
 	BootBytes int64
 	RootBytes int64
