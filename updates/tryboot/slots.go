@@ -278,6 +278,7 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		return err
 	}
 	s.step("state saved")
+	armed := false // tryboot.txt names the new slot
 	err = s.withBoot(true, func(root string) error {
 		// No tryboot.txt may name a directory while it is rewritten.
 		if err := removeSynced(filepath.Join(root, trybootTxt)); err != nil {
@@ -332,10 +333,19 @@ func (s *Slots) MarkTrial(info updates.SlotInfo) error {
 		if err := syncDir(root); err != nil {
 			return fmt.Errorf("tryboot: %w", err)
 		}
+		armed = true
 		s.step("tryboot.txt written")
 		return nil
 	})
 	if err != nil {
+		if !armed {
+			// Nothing points at the half-written slot: forget the trial
+			// so the next apply need not wait for a reboot.
+			st.Trial, st.TrialBoots = "", 0
+			if serr := s.save(st); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
 		return err
 	}
 	staged.Close()

@@ -2,6 +2,7 @@ package tryboot
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -387,5 +388,44 @@ func TestReadWriteMounts(t *testing.T) {
 	s.Commit()
 	if n := b.mounts.RWMounts(); n != 2 {
 		t.Fatalf("after Commit: %d read-write mounts, want 2", n)
+	}
+}
+
+// failRW is a boot FAT that cannot be mounted read-write.
+type failRW struct{ tryboottest.Dir }
+
+func (f failRW) Mount(rw bool) (string, func() error, error) {
+	if rw {
+		return "", nil, errors.New("mount: read-only medium")
+	}
+	return f.Dir.Mount(false)
+}
+
+// TestMarkTrialFailureForgetsTrial: when the slot cannot be written (the
+// FAT does not mount read-write), no tryboot.txt exists, the trial is
+// forgotten and the next apply works without a reboot.
+func TestMarkTrialFailureForgetsTrial(t *testing.T) {
+	b := newBox(t, tryboottest.Pi4)
+	b.boot(false)
+	cfg := b.config()
+	cfg.Boot = failRW{tryboottest.Dir(b.bootDir)}
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, "2.0.0")
+	if err := s.MarkTrial(updates.SlotInfo{Version: "2.0.0", Build: 2}); err == nil {
+		t.Fatal("MarkTrial without a writable FAT succeeded")
+	}
+	if st, _ := s.State(); st.Trial != "" {
+		t.Fatalf("failed MarkTrial left trial %q", st.Trial)
+	}
+	if _, err := b.read("/tryboot.txt"); err == nil {
+		t.Fatal("failed MarkTrial left tryboot.txt")
+	}
+	s = b.open()
+	apply(t, s, "2.0.0")
+	if err := s.MarkTrial(updates.SlotInfo{Version: "2.0.0", Build: 2}); err != nil {
+		t.Fatal(err)
 	}
 }
