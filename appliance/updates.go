@@ -136,10 +136,10 @@ const bootFSMount = "/tmp/box-bootfs"
 // openSlots picks the A/B driver: partition files under the data dir in
 // dev mode; on the image, the firmware's tryboot with slot directories
 // when a Pi 4 or 5 booted one (then reboots go through the driver, which
-// sets the tryboot flag for a pending trial), else gokrazy's root
-// partitions and cmdline.txt (amd64, Pi 3, older Pi images). Anywhere else
-// (boxd outside dev mode on a machine that is not a gokrazy image) there
-// is nothing safe to write to.
+// sets the tryboot flag for a pending trial), none on a Pi 4 or 5 that did
+// not, else gokrazy's root partitions and cmdline.txt (amd64, Pi 3).
+// Anywhere else (boxd outside dev mode on a machine that is not a gokrazy
+// image) there is nothing safe to write to.
 func (s *System) openSlots() (updates.Slots, error) {
 	running := updates.SlotInfo{Version: s.version}
 	if s.cfg.Dev {
@@ -165,6 +165,11 @@ func (s *System) openSlots() (updates.Slots, error) {
 			s.reboot = tb.Reboot
 		}
 		return tb, nil
+	}
+	if tryboot.Pi45(tryboot.DeviceTree) {
+		// gokrazyslots would edit the root cmdline.txt that this board
+		// does not read when config.txt sends it to a slot directory.
+		return nil, fmt.Errorf("this Pi 4/5 did not boot a tryboot slot directory (no chosen/os_prefix a/ or b/): an image from before the slot layout, or slot a/ is damaged; reflash to get updates")
 	}
 	return gokrazyslots.Open(gokrazyslots.Config{Disk: disk, Dir: s.path(dirSlots), Booted: booted, Initial: running})
 }

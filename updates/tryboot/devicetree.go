@@ -36,24 +36,30 @@ func parseFlag(b []byte) (bool, error) {
 	return binary.BigEndian.Uint32(b) != 0, nil
 }
 
-// Detect reports whether the running system is a Pi 4 or 5 (compatible
-// names brcm,bcm2711 or brcm,bcm2712) whose firmware booted a slot
-// directory (chosen/os_prefix is a/ or b/). A Pi 3, or a Pi 4 flashed with
-// an image from before the slot layout, boots the FAT's root files and
-// stays with gokrazyslots.
-func Detect(dt string) bool {
+// Pi45 reports whether the device tree's compatible list names a BCM2711
+// (Pi 4, 400, CM4) or BCM2712 (Pi 5, 500, CM5): the boards with tryboot.
+func Pi45(dt string) bool {
 	compat, err := os.ReadFile(filepath.Join(dt, "compatible"))
 	if err != nil {
 		return false
 	}
-	pi45 := false
 	for _, c := range bytes.Split(compat, []byte{0}) {
-		pi45 = pi45 || string(c) == "brcm,bcm2711" || string(c) == "brcm,bcm2712"
+		if string(c) == "brcm,bcm2711" || string(c) == "brcm,bcm2712" {
+			return true
+		}
 	}
+	return false
+}
+
+// Detect reports whether the running system is a Pi 4 or 5 whose firmware
+// booted a slot directory (chosen/os_prefix is a/ or b/). A Pi 3 boots the
+// FAT's root files and stays with gokrazyslots; so would a Pi 4 flashed
+// before the slot layout, which the appliance refuses instead (README).
+func Detect(dt string) bool {
 	prefix, err := os.ReadFile(filepath.Join(dt, "chosen", "os_prefix"))
 	if err != nil {
 		return false
 	}
 	p := strings.TrimRight(string(prefix), "\x00")
-	return pi45 && (p == images.SlotPrefixA || p == images.SlotPrefixB)
+	return Pi45(dt) && (p == images.SlotPrefixA || p == images.SlotPrefixB)
 }

@@ -302,9 +302,12 @@ func TestDetect(t *testing.T) {
 		if got := Detect(dt); got != c.want {
 			t.Errorf("Detect(%v, %q) = %v", c.compat, c.prefix, got)
 		}
+		if got, want := Pi45(dt), !strings.Contains(c.compat[1], "2837"); got != want {
+			t.Errorf("Pi45(%v) = %v", c.compat, got)
+		}
 	}
-	if Detect(filepath.Join(dt, "missing")) {
-		t.Error("Detect without a device tree")
+	if Detect(filepath.Join(dt, "missing")) || Pi45(filepath.Join(dt, "missing")) {
+		t.Error("Detect or Pi45 without a device tree")
 	}
 }
 
