@@ -137,5 +137,8 @@ func FuzzOpenFAT16(f *testing.F) {
 		fs.Extent("/overlays/x.dtbo")
 		fs.ReadDir("/")
 		fs.ReadDir("/a/overlays")
+		if end, err := fs.End(); err == nil && (end < 0 || end > int64(len(b))+1<<32) {
+			t.Fatalf("End = %d", end)
+		}
 	})
 }

@@ -110,3 +110,26 @@ func (e dirEnt) caseName() string {
 	}
 	return base + "." + ext
 }
+
+// End is where the file system's last allocated cluster ends, in bytes
+// from its start: a copy of that prefix holds every file. (A boot payload
+// trimmed to it copies over a partition like the whole image, since the
+// clusters behind it are free in its FAT.)
+func (f *FAT16) End() (int64, error) {
+	clusters := (f.totalSectors*f.bytesPerSector - f.dataStart()) / f.clusterBytes()
+	n := min(clusters+2, f.fatSectors*f.bytesPerSector/2, 0xfff0)
+	fat := make([]byte, n*2)
+	if _, err := f.r.ReadAt(fat, f.base+f.reservedSectors*f.bytesPerSector); err != nil {
+		return 0, fmt.Errorf("images: fat16: fat: %w", err)
+	}
+	last := int64(0)
+	for c := int64(2); c < n; c++ {
+		if fat[2*c] != 0 || fat[2*c+1] != 0 {
+			last = c
+		}
+	}
+	if last == 0 {
+		return f.dataStart(), nil
+	}
+	return f.clusterOffset(uint16(last)) + f.clusterBytes(), nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,5 +86,52 @@ func TestLongNameChecksumMismatch(t *testing.T) {
 	l.add(e)
 	if got := l.name([]byte("AB         ")); got != "" {
 		t.Errorf("long name %q accepted with a wrong checksum", got)
+	}
+}
+
+// TestFAT16End: a FAT cut at End still reads every file; End is far below
+// the file system's size when it is mostly free.
+func TestFAT16End(t *testing.T) {
+	needTools(t, "mkfs.fat", "mcopy", "fsck.fat")
+	files := []BootFile{
+		{Name: "/cmdline.txt", Data: []byte("root=x\n")},
+		{Name: "/a/vmlinuz", Data: bytes.Repeat([]byte("k"), 300_000)},
+		{Name: "/zeros.dtb", Data: append([]byte("dtb"), make([]byte, 9000)...)}, // ends in zero bytes
+	}
+	img := filepath.Join(t.TempDir(), "boot.vfat")
+	if err := WriteBootFS(context.Background(), img, 16*mib, 0, files); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := OpenFAT16(bytes.NewReader(whole), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := fs.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end < 309_000 || end > 1*mib {
+		t.Fatalf("End = %d", end)
+	}
+	cut, err := OpenFAT16(bytes.NewReader(whole[:end]), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if got, err := cut.ReadFile(f.Name); err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("cut FAT: ReadFile(%s): %v", f.Name, err)
+		}
+	}
+	// Copied over a partition holding other data, the cut FAT is whole.
+	part := bytes.Repeat([]byte{0xa5}, len(whole))
+	copy(part, whole[:end])
+	p := filepath.Join(t.TempDir(), "part.vfat")
+	os.WriteFile(p, part, 0o644)
+	if out, err := exec.Command("fsck.fat", "-n", p).CombinedOutput(); err != nil {
+		t.Fatalf("fsck.fat on a partition overwritten with the cut FAT: %v\n%s", err, out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatsecure/box/images"
 	"github.com/chatsecure/box/updates/bundle"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 func TestBundleFromImagePayloads(t *testing.T) {
@@ -28,6 +29,16 @@ func TestBundleFromImagePayloads(t *testing.T) {
 	m := f.Manifest
 	if m.Target != "pi" || m.Version != "1.2.3" || m.Build != 7 || len(m.Payloads) != 2 {
 		t.Fatalf("manifest %+v", m)
+	}
+	// The pi boot payload is the FAT up to its last used cluster, and still
+	// a boot payload a tryboot box takes.
+	whole, _ := os.ReadFile(filepath.Join(dir, "box-pi-1.2.3.boot.vfat"))
+	trimmed, err := os.ReadFile(filepath.Join(dir, "box-pi-1.2.3.boot.trimmed.vfat"))
+	if err != nil || m.Payloads[1].Name != "boot" || m.Payloads[1].Size != int64(len(trimmed)) || len(trimmed) >= len(whole)/4 || !bytes.HasPrefix(whole, trimmed) {
+		t.Fatalf("boot payload %+v: trimmed %d of %d bytes (%v)", m.Payloads[1], len(trimmed), len(whole), err)
+	}
+	if err := tryboot.CheckBootPayload(bytes.NewReader(trimmed)); err != nil {
+		t.Errorf("trimmed payload: %v", err)
 	}
 	if err := runBundle([]string{"-target", "amd64", "-version", "9.9.9", "-build", "1", "-dir", dir}, &out); err == nil || !strings.Contains(err.Error(), "boxbuild image") {
 		t.Fatalf("missing payloads: %v", err)

@@ -220,11 +220,21 @@ func applyPayload(t testing.TB, s *Slots, version, bootPayload string) {
 	}
 }
 
+// openFile reads a boot payload cut after its last used cluster, as
+// boxbuild bundles it.
 func openFile(t testing.TB, p string) io.Reader {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bytes.NewReader(b)
+	fs, err := images.OpenFAT16(bytes.NewReader(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := fs.End()
+	if err != nil || end >= int64(len(b)) {
+		t.Fatalf("payload End = %d of %d bytes, %v", end, len(b), err)
+	}
+	return bytes.NewReader(b[:end])
 }
