@@ -152,6 +152,17 @@ func checkPiTrial(t *testing.T, res *images.Result, kernel []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bundled as boxbuild does: up to the last used cluster.
+	pfs, err := images.OpenFAT16(bytes.NewReader(payload), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := pfs.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pi boot payload: %d MiB of a %d MiB FAT", end>>20, len(payload)>>20)
+	payload = payload[:end]
 	p, err := s.OpenInactive("boot")
 	if err != nil {
 		t.Fatal(err)
