@@ -27,7 +27,7 @@ type VFAT struct {
 	Dir    string // mount point, e.g. /tmp/box-bootfs
 }
 
-// Mount mounts Device at Dir, after unmounting a mount a crashed boxd may
+// Mount mounts Device at Dir, after unmounting what a crashed boxd may
 // have left there.
 func (v VFAT) Mount(rw bool) (string, func() error, error) {
 	if err := os.MkdirAll(v.Dir, 0o700); err != nil {
@@ -37,13 +37,14 @@ func (v VFAT) Mount(rw bool) (string, func() error, error) {
 	if !rw {
 		flags |= unix.MS_RDONLY
 	}
-	mount := func() error { return unix.Mount(v.Device, v.Dir, "vfat", flags, "") }
-	err := mount()
-	if errors.Is(err, unix.EBUSY) {
-		unix.Unmount(v.Dir, 0)
-		err = mount()
+	// A boxd killed while the FAT was mounted leaves the mount behind
+	// (possibly read-write, possibly stacked); drop those first.
+	for range 8 {
+		if unix.Unmount(v.Dir, 0) != nil {
+			break
+		}
 	}
-	if err != nil {
+	if err := unix.Mount(v.Device, v.Dir, "vfat", flags, ""); err != nil {
 		return "", nil, fmt.Errorf("tryboot: mount %s (vfat) on %s: %w", v.Device, v.Dir, err)
 	}
 	return v.Dir, func() error {
