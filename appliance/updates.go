@@ -14,6 +14,7 @@ import (
 	"github.com/chatsecure/box/updates/gokrazyslots"
 	"github.com/chatsecure/box/updates/source"
 	"github.com/chatsecure/box/updates/trust"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 // Dev mode plays the boot firmware with partition files under the data dir.
@@ -129,8 +130,15 @@ func (s *System) setupUpdates(ctx context.Context) (services.AdminHandler, error
 	return h, nil
 }
 
+// bootFSMount is where the tryboot driver mounts the Pi's boot FAT while
+// it changes it (gokrazy's /tmp is a tmpfs).
+const bootFSMount = "/tmp/box-bootfs"
+
 // openSlots picks the A/B driver: partition files under the data dir in
-// dev mode, gokrazy's root partitions and cmdline.txt on the image.
+// dev mode; on the image, the firmware's tryboot with slot directories
+// when a Pi 4 or 5 booted one (then reboots go through the driver, which
+// sets the tryboot flag for a pending trial), none on a Pi 4 or 5 that did
+// not, else gokrazy's root partitions and cmdline.txt (amd64, Pi 3).
 // Anywhere else (boxd outside dev mode on a machine that is not a gokrazy
 // image) there is nothing safe to write to.
 func (s *System) openSlots() (updates.Slots, error) {
@@ -144,6 +152,25 @@ func (s *System) openSlots() (updates.Slots, error) {
 	disk, booted, err := gokrazyslots.Device()
 	if err != nil {
 		return nil, err
+	}
+	if tryboot.Detect(tryboot.DeviceTree) {
+		tb, err := tryboot.Open(tryboot.Config{
+			Disk: disk, Boot: tryboot.VFAT{Device: disk[1], Dir: bootFSMount},
+			Dir: s.path(dirSlots), Booted: booted, DeviceTree: tryboot.DeviceTree,
+			Restart: tryboot.SysRestarter{}, Initial: running,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if s.reboot != nil {
+			s.reboot = tb.Reboot
+		}
+		return tb, nil
+	}
+	if tryboot.Pi45(tryboot.DeviceTree) {
+		// gokrazyslots would edit the root cmdline.txt that this board
+		// does not read when config.txt sends it to a slot directory.
+		return nil, fmt.Errorf("this Pi 4/5 did not boot a tryboot slot directory (no chosen/os_prefix a/ or b/): an image from before the slot layout, or slot a/ is damaged; reflash to get updates")
 	}
 	return gokrazyslots.Open(gokrazyslots.Config{Disk: disk, Dir: s.path(dirSlots), Booted: booted, Initial: running})
 }

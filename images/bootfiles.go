@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 )
@@ -21,6 +22,21 @@ var (
 	firmwareGlobs = []string{"*.bin", "*.dat", "*.elf"}
 	kernelGlobs   = []string{"vmlinuz", "*.dtb", "overlays/*.dtbo", "overlays/overlay_map.dtb"}
 )
+
+// overlaysReadme marks a slot's overlays/ as its own (see os_prefix in the
+// firmware's config.txt documentation).
+const overlaysReadme = "Device tree overlays of this boot slot (os_prefix); see updates/tryboot.\n"
+
+// kernelFile reports whether a boot file belongs to the kernel set that a
+// slot directory holds: what kernelGlobs match.
+func kernelFile(name string) bool {
+	for _, g := range kernelGlobs {
+		if ok, _ := path.Match("/"+g, name); ok {
+			return true
+		}
+	}
+	return false
+}
 
 // bootFiles lists the boot partition's files for target t.
 func bootFiles(t Target, src bootSources, cmdline []byte, configTxt string) ([]BootFile, error) {
@@ -46,7 +62,18 @@ func bootFiles(t Target, src bootSources, cmdline []byte, configTxt string) ([]B
 			}
 		}
 	}
-	files = append(files, BootFile{Name: "/config.txt", Data: []byte(configTxt)})
+	// Slot A: the same kernel set under a/ for the Pi 4 and 5, with its own
+	// overlays (the firmware takes overlays from the prefix only when
+	// overlays/README is there).
+	var slot []BootFile
+	for _, f := range files {
+		if f.Name == "/cmdline.txt" || kernelFile(f.Name) {
+			slot = append(slot, BootFile{Name: "/" + SlotPrefixA + f.Name[1:], Data: f.Data, Src: f.Src})
+		}
+	}
+	slot = append(slot, BootFile{Name: "/" + SlotPrefixA + "overlays/README", Data: []byte(overlaysReadme)})
+	files = append(files, slot...)
+	files = append(files, BootFile{Name: "/config.txt", Data: []byte(withSlots(configTxt))})
 	eeprom, err := eepromFiles(src.EEPROMDir)
 	if err != nil {
 		return nil, err
@@ -94,4 +121,11 @@ func checkSources(files []BootFile) error {
 		}
 	}
 	return nil
+}
+
+// BootFiles lists the boot partition's files for target t as Build does,
+// from the kernel, firmware and EEPROM module directories: tests of the
+// slot drivers build their boot FAT fixtures with it.
+func BootFiles(t Target, kernelDir, firmwareDir, eepromDir string, cmdline []byte, configTxt string) ([]BootFile, error) {
+	return bootFiles(t, bootSources{KernelDir: kernelDir, FirmwareDir: firmwareDir, EEPROMDir: eepromDir}, cmdline, configTxt)
 }

@@ -10,10 +10,16 @@
 // boot partition. Besides the full image the build emits the update payloads
 // (root squashfs, boot FAT) that the updates package bundles.
 //
+// On the Pi the boot FAT (256 MiB there) also holds slot directories for
+// the Pi 4 and 5: a/ ships the kernel set, config.txt selects it with
+// os_prefix, updates/tryboot writes b/ and tryboot.txt (slots.go).
+//
 // Files by concern: layout.go (sizes and offsets), partuuid.go, gpt.go,
 // cmdline.go, configtxt.go, bootfiles.go (what goes on the boot FAT),
+// slots.go (the Pi's slot directories and os_prefix lines),
 // bootfs.go (FAT16 via dosfstools+mtools), fat16.go (a FAT16 reader that
-// looks at the FAT the way gokrazy's init does), rootfs.go
+// looks at the FAT the way gokrazy's init does; fat16names.go adds VFAT
+// long names and directory listing), rootfs.go
 // (staging + mksquashfs), gobuild.go (static cross builds), elfcheck.go,
 // modules.go (locating gokrazy's kernel/firmware modules), target.go,
 // image.go (assembly), run.go (the boxbuild command line). A program's

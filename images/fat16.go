@@ -89,6 +89,8 @@ func (f *FAT16) next(c uint16) (uint16, error) {
 
 type dirEnt struct {
 	name    string // "CMDLINE.TXT"
+	long    string // VFAT long name, "" if none (or its checksum does not match)
+	ntCase  byte   // 0x08: base name lower case, 0x10: extension lower case
 	attr    byte
 	cluster uint16
 	size    int64
@@ -105,7 +107,55 @@ func parseDirEnt(b []byte) (dirEnt, bool) {
 	if ext := strings.TrimRight(string(b[8:11]), " "); ext != "" {
 		name += "." + ext
 	}
-	return dirEnt{name: name, attr: b[11], cluster: binary.LittleEndian.Uint16(b[26:]), size: int64(binary.LittleEndian.Uint32(b[28:]))}, true
+	return dirEnt{name: name, ntCase: b[12], attr: b[11], cluster: binary.LittleEndian.Uint16(b[26:]), size: int64(binary.LittleEndian.Uint32(b[28:]))}, true
+}
+
+// matches reports whether a path element names e: its 8.3 name, or its
+// long name compared without case, as FAT does.
+func (e dirEnt) matches(part string) bool {
+	return e.name == shortName(part) || e.long != "" && strings.EqualFold(e.long, part)
+}
+
+// eachEntry calls fn for every entry of the directory that starts at
+// dirOff (dirLen bytes; cluster 0 for the fixed root directory) until fn
+// returns true.
+func (f *FAT16) eachEntry(dirOff, dirLen int64, cluster uint16, fn func(dirEnt) bool) error {
+	var lfn longName
+	for steps := 0; ; steps++ {
+		buf := make([]byte, dirLen)
+		if _, err := f.r.ReadAt(buf, dirOff); err != nil {
+			return fmt.Errorf("images: fat16: directory: %w", err)
+		}
+		for o := 0; o+32 <= len(buf); o += 32 {
+			b := buf[o : o+32]
+			if b[0] == 0 {
+				return nil
+			}
+			if b[11] == 0x0f && b[0] != 0xe5 {
+				lfn.add(b)
+				continue
+			}
+			e, ok := parseDirEnt(b)
+			if ok {
+				e.long = lfn.name(b[0:11])
+			}
+			lfn = longName{}
+			if ok && fn(e) {
+				return nil
+			}
+		}
+		if cluster == 0 || steps > 65536 {
+			return nil
+		}
+		c, err := f.next(cluster)
+		if err != nil {
+			return err
+		}
+		if c < 2 || c >= 0xfff8 {
+			return nil
+		}
+		cluster, dirOff = c, f.base+f.clusterOffset(c)
+	}
 }
 
 func (f *FAT16) lookup(p string) (dirEnt, error) {
@@ -114,33 +164,15 @@ func (f *FAT16) lookup(p string) (dirEnt, error) {
 	dirOff, dirLen := f.base+f.rootStart(), f.rootEntries*32
 	var cluster uint16
 	for i, part := range parts {
-		want := shortName(part)
 		var found *dirEnt
-		for steps := 0; found == nil; steps++ {
-			buf := make([]byte, dirLen)
-			if _, err := f.r.ReadAt(buf, dirOff); err != nil {
-				return dirEnt{}, fmt.Errorf("images: fat16: directory: %w", err)
+		err := f.eachEntry(dirOff, dirLen, cluster, func(e dirEnt) bool {
+			if e.matches(part) {
+				found = &e
 			}
-			for o := 0; o+32 <= len(buf); o += 32 {
-				if buf[o] == 0 {
-					break
-				}
-				if e, ok := parseDirEnt(buf[o : o+32]); ok && e.name == want {
-					found = &e
-					break
-				}
-			}
-			if found != nil || cluster == 0 || steps > 65536 {
-				break
-			}
-			c, err := f.next(cluster)
-			if err != nil {
-				return dirEnt{}, err
-			}
-			if c < 2 || c >= 0xfff8 {
-				break
-			}
-			cluster, dirOff = c, f.base+f.clusterOffset(c)
+			return found != nil
+		})
+		if err != nil {
+			return dirEnt{}, err
 		}
 		if found == nil {
 			return dirEnt{}, fmt.Errorf("images: fat16: %s not found", p)

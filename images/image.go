@@ -141,6 +141,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSlotRoom(files, o.Layout.BootBytes); err != nil {
+		return nil, err
+	}
 	if err := WriteBootFS(ctx, res.BootFS, o.Layout.BootBytes, o.Layout.Partitions()[0].FirstLBA, files); err != nil {
 		return nil, err
 	}
@@ -171,7 +174,7 @@ func (o *Options) check() error {
 		o.Hostname = "box"
 	}
 	if o.Layout == (Layout{}) {
-		o.Layout = DefaultLayout()
+		o.Layout = DefaultLayoutFor(o.Target)
 	}
 	if o.GoTool == "" {
 		o.GoTool = "go"

@@ -17,7 +17,8 @@ const gptEntriesSectors = 32
 
 // Layout gives the partition sizes in bytes. Boot and root sizes match gokrazy
 // (100 MiB, 2×500 MiB) so that images and update payloads stay compatible with
-// its update handlers; Perm is what the image file reserves for /perm.
+// its update handlers, except the Pi's boot partition (DefaultLayoutFor);
+// Perm is what the image file reserves for /perm.
 type Layout struct {
 	BootBytes int64
 	RootBytes int64
@@ -27,6 +28,20 @@ type Layout struct {
 // DefaultLayout is gokrazy's layout with a 256 MiB /perm in the image file.
 func DefaultLayout() Layout {
 	return Layout{BootBytes: 100 * mib, RootBytes: 500 * mib, PermBytes: 256 * mib}
+}
+
+// piBootBytes is the Pi's boot partition: the firmware, the kernel set at
+// the root (Pi 3) and two slot directories a/ and b/ (Pi 4 and 5, see
+// slots.go) of about 50 MiB each.
+const piBootBytes = 256 * mib
+
+// DefaultLayoutFor is DefaultLayout with the boot partition target t needs.
+func DefaultLayoutFor(t Target) Layout {
+	l := DefaultLayout()
+	if t.FirmwareModule != "" {
+		l.BootBytes = piBootBytes
+	}
+	return l
 }
 
 // Partition is one partition's extent, in sectors, inclusive.

@@ -61,7 +61,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		}
 		progs = append(progs, p)
 	}
-	l := DefaultLayout()
+	l := DefaultLayoutFor(t)
 	l.PermBytes = *permMiB * mib
 	res, err := Build(ctx, Options{
 		Target: t, Version: *version, Out: *out, Programs: progs, Layout: l,

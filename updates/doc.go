@@ -8,7 +8,8 @@
 // The Updater is the whole API. The appliance backs its small interfaces:
 //   - Slots: the A/B partitions and the boot pointer (devslots for dev mode
 //     and tests; gokrazyslots, gokrazy's root partitions and cmdline.txt,
-//     on the image);
+//     on the image; tryboot, A/B boot files through the firmware's tryboot
+//     on a Pi 4 or 5);
 //   - Floor: the anti-rollback build number (store, and a TPM NV counter
 //     on boxes with a TPM);
 //   - TrustStore: the key set reached by rotation (store);
@@ -16,7 +17,7 @@
 //
 // updatestest has in-memory twins of Floor, TrustStore and History.
 // Subpackages: bundle (file format), trust (keys, sets, rotation), devslots,
-// gokrazyslots,
+// gokrazyslots, tryboot,
 // source (upload staging, HTTPS feed, USB stick), admin (admin API handler
 // and boxctl client), sign (the boxsign tool).
 //

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chatsecure/box/images"
 	"github.com/chatsecure/box/updates/bundle"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 // runBundle is `boxbuild bundle`: an unsigned .boxupdate from the payloads
@@ -36,6 +38,18 @@ func runBundle(args []string, stdout io.Writer) error {
 			return fmt.Errorf("bundle: payload %s: %w (run boxbuild image -target %s -version %s first)", f.Name, err, *target, *version)
 		}
 	}
+	if *target == "pi" {
+		if err := checkPiBoot(base + ".boot.vfat"); err != nil {
+			return fmt.Errorf("bundle: %w (a Pi 4/5 takes its kernel set from the boot payload's a/ directory: rebuild with boxbuild image -target pi)", err)
+		}
+		// The Pi's boot FAT is 256 MiB, mostly free: bundle it only up to
+		// its last used cluster, which is what the box stages on /perm.
+		trimmed := base + ".boot.trimmed.vfat"
+		if err := trimFAT(files[1].Path, trimmed); err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		files[1].Path = trimmed
+	}
 	if *out == "" {
 		*out = base + ".boxupdate"
 	}
@@ -45,4 +59,42 @@ func runBundle(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: unsigned bundle %s build %d for %s; sign with boxsign sign -key KEY %s\n", *out, *version, *build, *target, *out)
 	return nil
+}
+
+// checkPiBoot refuses a pi boot payload that a Pi 4/5 with tryboot slots
+// could not take (updates/tryboot): one from before the slot layout.
+func checkPiBoot(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return tryboot.CheckBootPayload(f)
+}
+
+// trimFAT copies the FAT16 image src up to the end of its last allocated
+// cluster to dst.
+func trimFAT(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fs, err := images.OpenFAT16(in, 0)
+	if err != nil {
+		return err
+	}
+	end, err := fs.End()
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, io.NewSectionReader(in, 0, end)); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
