@@ -19,11 +19,13 @@ import (
 
 // Options say where and as whom to log in.
 type Options struct {
-	// Addr is the STARTTLS c2s listener, host:port (a loopback address).
-	Addr     string
-	Domain   string
-	Username string // localpart
-	Password string
+	// Addr is the c2s listener, host:port (a loopback address): STARTTLS,
+	// or direct TLS (XEP-0368) when DirectTLS is set.
+	Addr      string
+	DirectTLS bool
+	Domain    string
+	Username  string // localpart
+	Password  string
 	// Cert is the DER of the box's own certificate: the only one the
 	// check accepts, so it cannot be fooled by anything else on the port.
 	Cert []byte
@@ -80,11 +82,22 @@ func Login(ctx context.Context, o Options) error {
 			return nil
 		},
 	}
-	s, err := mxmpp.NewClientSession(ctx, me, nc,
-		mxmpp.StartTLS(tlsCfg),
+	features := []mxmpp.StreamFeature{
 		mxmpp.SASL("", o.Password, msasl.ScramSha256Plus, msasl.ScramSha256),
 		mxmpp.BindResource(),
-	)
+	}
+	var rw net.Conn = nc
+	if o.DirectTLS {
+		tlsCfg.NextProtos = []string{"xmpp-client"}
+		tc := tls.Client(nc, tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return &Error{StepTLS, err}
+		}
+		rw = tc
+	} else {
+		features = append([]mxmpp.StreamFeature{mxmpp.StartTLS(tlsCfg)}, features...)
+	}
+	s, err := mxmpp.NewClientSession(ctx, me, rw, features...)
 	if err != nil {
 		if !tlsOK.Load() {
 			return &Error{StepTLS, err}

@@ -37,10 +37,12 @@ func selfSigned(t *testing.T, name string) tls.Certificate {
 }
 
 // start runs a real XMPP server on 127.0.0.1 with a fresh store.
-func start(t *testing.T) (*xmpp.Server, string, []byte) {
+// It returns the server, its STARTTLS and direct TLS addresses and its
+// certificate.
+func start(t *testing.T) (*xmpp.Server, string, string, []byte) {
 	t.Helper()
 	cfg := config.Dev().XMPP
-	cfg.Domain, cfg.C2S, cfg.C2STLS = "box.test", "127.0.0.1:0", ""
+	cfg.Domain, cfg.C2S, cfg.C2STLS = "box.test", "127.0.0.1:0", "127.0.0.1:0"
 	cert := selfSigned(t, "box.test")
 	x, err := xmpp.New(cfg, storetest.Open(t), &tls.Config{Certificates: []tls.Certificate{cert}}, nil)
 	if err != nil {
@@ -56,8 +58,8 @@ func start(t *testing.T) (*xmpp.Server, string, []byte) {
 		}
 	})
 	for range 500 {
-		if a := x.Addrs(); len(a) > 0 {
-			return x, a[0].String(), cert.Certificate[0]
+		if a := x.Addrs(); len(a) == 2 {
+			return x, a[0].String(), a[1].String(), cert.Certificate[0]
 		}
 		select {
 		case err := <-done:
@@ -66,7 +68,7 @@ func start(t *testing.T) (*xmpp.Server, string, []byte) {
 		}
 	}
 	t.Fatal("server never listened")
-	return nil, "", nil
+	return nil, "", "", nil
 }
 
 func opts(addr string, der []byte, c xmpp.HealthCredential) selfcheck.Options {
@@ -84,7 +86,7 @@ func step(err error) string {
 // TestLogin: a health login logs in once, over loopback, with the box's
 // certificate, reads its roster, and leaves no account behind.
 func TestLogin(t *testing.T) {
-	x, addr, der := start(t)
+	x, addr, direct, der := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := x.HealthLogin()
@@ -102,11 +104,20 @@ func TestLogin(t *testing.T) {
 	if err := selfcheck.Login(ctx, opts(addr, der, c)); step(err) != selfcheck.StepLogin {
 		t.Fatalf("second use of a health login: %v, want a login failure", err)
 	}
+	// Direct TLS (XEP-0368) too.
+	if c, err = x.HealthLogin(); err != nil {
+		t.Fatal(err)
+	}
+	o := opts(direct, der, c)
+	o.DirectTLS = true
+	if err := selfcheck.Login(ctx, o); err != nil {
+		t.Fatalf("health login over direct TLS: %v", err)
+	}
 }
 
 // TestRefused: each broken part of the path fails at its own step.
 func TestRefused(t *testing.T) {
-	x, addr, der := start(t)
+	x, addr, direct, der := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	issue := func() xmpp.HealthCredential {
@@ -130,6 +141,11 @@ func TestRefused(t *testing.T) {
 	other := selfSigned(t, "box.test").Certificate[0]
 	if err := selfcheck.Login(ctx, opts(addr, other, issue())); step(err) != selfcheck.StepTLS {
 		t.Errorf("a certificate that is not the box's: %v", err)
+	}
+	o := opts(direct, other, issue())
+	o.DirectTLS = true
+	if err := selfcheck.Login(ctx, o); step(err) != selfcheck.StepTLS {
+		t.Errorf("direct TLS, a certificate that is not the box's: %v", err)
 	}
 	closed := "127.0.0.1:1"
 	if err := selfcheck.Login(ctx, opts(closed, der, issue())); step(err) != selfcheck.StepDial {
