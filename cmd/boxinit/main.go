@@ -16,6 +16,8 @@
 // pivot into a trial root, so the trial's image decides them:
 //
 //	-trial-deadline D   how long a trial boot may run uncommitted
+//	-slots-dir DIR      boxd's slot state directory, where boxinit leaves
+//	                    a note saying why it rebooted (gokrazyslots.DeadlineNote)
 package main
 
 import (
@@ -92,7 +94,7 @@ func main() {
 		}
 	}()
 
-	go watchTrial(log, flags.trialDeadline)
+	go watchTrial(log, flags)
 
 	var services []*gokrazy.Service
 	for _, p := range programs(log) {
@@ -202,38 +204,44 @@ func isMountpoint(dir string) (bool, error) {
 // flags are boxinit's own arguments.
 type flags struct {
 	trialDeadline time.Duration
+	slotsDir      string
 }
 
 // initFlags reads boxinit's arguments from the image; defaults when it
 // has none or they are bad.
 func initFlags() (flags, error) {
-	f := flags{trialDeadline: defaultTrialDeadline}
 	args, err := programArgs("/gokrazy/init")
 	if err != nil {
-		return f, err
+		return defaultFlags, err
 	}
 	return parseFlags(args)
 }
 
+var defaultFlags = flags{trialDeadline: defaultTrialDeadline, slotsDir: "/perm/box/slots"}
+
 func parseFlags(args []string) (flags, error) {
-	f := flags{trialDeadline: defaultTrialDeadline}
+	f := defaultFlags
 	fs := flag.NewFlagSet("boxinit", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.DurationVar(&f.trialDeadline, "trial-deadline", defaultTrialDeadline, "how long a trial boot may run uncommitted before boxinit reboots it")
+	fs.DurationVar(&f.trialDeadline, "trial-deadline", defaultFlags.trialDeadline, "how long a trial boot may run uncommitted before boxinit reboots it")
+	fs.StringVar(&f.slotsDir, "slots-dir", defaultFlags.slotsDir, "boxd's slot state directory")
 	if err := fs.Parse(args); err != nil {
-		return flags{trialDeadline: defaultTrialDeadline}, fmt.Errorf("args: %w", err)
+		return defaultFlags, fmt.Errorf("args: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return flags{trialDeadline: defaultTrialDeadline}, fmt.Errorf("args: unexpected %q", fs.Args())
+		return defaultFlags, fmt.Errorf("args: unexpected %q", fs.Args())
 	}
 	if f.trialDeadline < 30*time.Second {
-		return flags{trialDeadline: defaultTrialDeadline}, fmt.Errorf("args: -trial-deadline %s is below 30s: no trial could commit", f.trialDeadline)
+		return defaultFlags, fmt.Errorf("args: -trial-deadline %s is below 30s: no trial could commit", f.trialDeadline)
+	}
+	if !filepath.IsAbs(f.slotsDir) {
+		return defaultFlags, fmt.Errorf("args: -slots-dir %q is not absolute", f.slotsDir)
 	}
 	return f, nil
 }
 
 // watchTrial runs the trial-boot deadline against the boot disk.
-func watchTrial(log *slog.Logger, deadline time.Duration) {
+func watchTrial(log *slog.Logger, f flags) {
 	log = log.With("part", "trial watch")
 	disk, booted, err := gokrazyslots.Device()
 	if err != nil {
@@ -243,11 +251,17 @@ func watchTrial(log *slog.Logger, deadline time.Duration) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	w := &trialWatch{
-		deadline: deadline,
+		deadline: f.trialDeadline,
 		roots:    func() (string, string, error) { return gokrazyslots.Roots(disk, booted) },
 		now:      time.Now,
-		reboot:   rebootNow,
-		log:      log,
+		reboot: func(why string) error {
+			// Best effort: the reboot matters more than the note.
+			if err := gokrazyslots.WriteDeadlineNote(f.slotsDir, why); err != nil {
+				log.Warn("trial watch: no note for the next boot", "err", err)
+			}
+			return rebootNow()
+		},
+		log: log,
 	}
 	w.run(t.C)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -27,13 +28,18 @@ const defaultTrialDeadline = 5 * time.Minute
 type trialWatch struct {
 	deadline time.Duration
 	roots    func() (next, running string, err error)
-	now      func() time.Time
-	reboot   func() error
-	log      *slog.Logger
+	// now is time.Now on the box: Sub of two of its readings uses the
+	// monotonic clock, so permtime or NTP stepping the wall clock cannot
+	// shorten the deadline.
+	now func() time.Time
+	// reboot restarts the machine; why is for the next boot's history.
+	reboot func(why string) error
+	log    *slog.Logger
 
 	start   time.Time
-	known   bool // the roots were read at least once
-	trial   bool // this boot was seen running an uncommitted root
+	running string // the uncommitted slot seen running
+	known   bool   // the roots were read at least once
+	trial   bool   // this boot was seen running an uncommitted root
 	lastErr error
 }
 
@@ -59,7 +65,7 @@ func (w *trialWatch) check() bool {
 		return true
 	case !w.trial:
 		w.log.Info("trial watch: running an uncommitted root; rebooting unless it is committed in time", "running", running, "next", next, "deadline", w.deadline)
-		w.trial = true
+		w.trial, w.running = true, running
 	}
 	if err == nil {
 		w.known, w.lastErr = true, nil
@@ -74,7 +80,8 @@ func (w *trialWatch) check() bool {
 		return true
 	}
 	w.log.Error("trial watch: the trial was not committed in time; rebooting into the old root", "deadline", w.deadline)
-	if err := w.reboot(); err != nil {
+	why := fmt.Sprintf("boxinit rebooted the trial of slot %s: not committed within %s of boot", w.running, w.deadline)
+	if err := w.reboot(why); err != nil {
 		w.log.Error("trial watch: reboot failed; trying again", "err", err)
 		return false
 	}

@@ -37,7 +37,10 @@ func watch(t *testing.T, answers []roots, rebootErrs ...error) (checks, reboots 
 			checks++
 			return a.next, a.running, a.err
 		},
-		reboot: func() error {
+		reboot: func(why string) error {
+			if why != "boxinit rebooted the trial of slot B: not committed within 1m0s of boot" {
+				t.Errorf("reboot why %q", why)
+			}
 			reboots++
 			if reboots <= len(rebootErrs) {
 				return rebootErrs[reboots-1]
@@ -98,7 +101,7 @@ func TestTrialWatchRunStopsOnCommit(t *testing.T) {
 			n++
 			return a.next, a.running, a.err
 		},
-		reboot: func() error { t.Error("rebooted a committed trial"); return nil },
+		reboot: func(string) error { t.Error("rebooted a committed trial"); return nil },
 	}
 	tick := make(chan time.Time, 5)
 	for range 5 {
