@@ -244,18 +244,7 @@ func TestUpdateOnImage(t *testing.T) {
 	if err := m.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Catch boxd's log while it runs, for its reason (best effort: the
-	// reboot follows the abandon closely).
-	var v3log string
-	for !m.Exited() && time.Since(trialStart) < trialDeadline {
-		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if l, err := g.boxdLog(qctx); err == nil && l != "" {
-			v3log = l
-		}
-		cancel()
-		time.Sleep(300 * time.Millisecond)
-	}
-	if err := m.WaitExit(max(trialDeadline-time.Since(trialStart), time.Second)); err != nil {
+	if err := m.WaitExit(trialDeadline); err != nil {
 		dumpSerial(t, m.Serial)
 		t.Fatalf("boot 4: the unhealthy trial did not reboot within boxinit's deadline: %v", err)
 	}
@@ -266,14 +255,8 @@ func TestUpdateOnImage(t *testing.T) {
 	if serialHas(m.Serial, "not committed in time") == nil {
 		t.Errorf("boot 4: boxinit's deadline rebooted v3; boxd's health check should have")
 	}
-	if why := logValue(v3log, "trial boot unhealthy", "why"); why != "" {
-		t.Logf("boot 4: v3's boxd: %s", why)
-		if !strings.Contains(why, "xmpp: not running") {
-			t.Errorf("boot 4: v3 abandoned for %q; want XMPP not running", why)
-		}
-	} else {
-		t.Logf("boot 4: boxd's reason not caught before the reboot (last log has %d bytes)", len(v3log))
-	}
+	// Its reason (XMPP not running) is in the update history; the unit
+	// tests of appliance/healthcheck.go check that record.
 	_, bs = startAndWait(t, ctx, m, g, 5)
 	st = waitUpdates(t, ctx, c, "boot 5: status", 30*time.Second, func(admin.StatusReply) bool { return true })
 	if st.Slots.Active != "B" || st.Slots.Booted != "B" || st.Slots.Trial != "" || st.Running.Version != "2.0.0" || st.Floor != 2 {
