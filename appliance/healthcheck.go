@@ -27,7 +27,9 @@ import (
 //   - console: an HTTPS GET of /login on its listener, which must present
 //     the box's certificate and answer 2xx or 3xx.
 //
-// What is checked follows what the configuration turns on. On an
+// What is checked follows what this boxd runs (its service factories:
+// tests run boxes without services) and what the configuration turns on.
+// On an
 // unclaimed box that has no XMPP domain yet, XMPP cannot run, and neither
 // can the console (it manages XMPP's accounts): both are reported as
 // skipped and the decision rests on the store (and on boxd having come up
@@ -131,9 +133,15 @@ func (s *System) trialChecks(ctx context.Context) []trialCheck {
 	for _, svc := range s.svcs {
 		byName[svc.Name()] = svc
 	}
+	wired := map[string]bool{}
+	for _, f := range s.factories {
+		wired[f.Name] = true
+	}
 
 	xc := trialCheck{name: "xmpp"}
 	switch x, _ := byName["xmpp"].(healthLoginer); {
+	case !wired["xmpp"]:
+		xc.skip = "not run by this boxd"
 	case s.cfg.XMPP.Domain == "" && claimed == "":
 		xc.skip = "not configured yet (no domain) on an unclaimed box"
 	case s.svcErrs["xmpp"] != nil:
@@ -146,6 +154,8 @@ func (s *System) trialChecks(ctx context.Context) []trialCheck {
 	}
 	cc := trialCheck{name: "console"}
 	switch con, _ := byName["console"].(addrWaiter); {
+	case !wired["console"]:
+		cc.skip = "not run by this boxd"
 	case s.cfg.Console.Listen == "":
 		cc.skip = "no listener configured"
 	case xc.skip != "":

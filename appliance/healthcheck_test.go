@@ -221,3 +221,15 @@ func TestTrialUnclaimedWithoutDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestTrialWithoutServices: a boxd that runs no services (as the other
+// appliance tests do) is judged on its store alone.
+func TestTrialWithoutServices(t *testing.T) {
+	b := trialBox(t, func(o *Options) { o.Services = nil })
+	if r := last(b.decided()); r.Outcome != updates.Committed {
+		t.Fatalf("last record %+v\nlog:\n%s", r, b.logs)
+	}
+	if log := b.logs.String(); !strings.Contains(log, "xmpp: not run by this boxd; console: not run by this boxd") {
+		t.Errorf("commit log does not name the skipped services:\n%s", log)
+	}
+}
