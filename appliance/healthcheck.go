@@ -159,7 +159,7 @@ func (s *System) trialChecks(ctx context.Context) []trialCheck {
 	case s.cfg.Console.Listen == "":
 		cc.skip = "no listener configured"
 	case xc.skip != "":
-		cc.skip = "needs XMPP, which is not configured yet"
+		cc.skip = "needs XMPP, which is skipped"
 	case s.svcErrs["console"] != nil:
 		cc.down = s.svcErrs["console"]
 	case con == nil:
