@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatsecure/box/services"
@@ -189,13 +190,20 @@ func (s *System) applying(running bool) {
 	}
 }
 
-// trialDeadline is how long a trial boot has to become healthy.
-const trialDeadline = 2 * time.Minute
+// trialDeadline is how long a trial boot has to pass its health check;
+// trialPoll is the pause between rounds. boxinit's own deadline (5 min by
+// default, see cmd/boxinit) is the backstop when boxd itself hangs.
+const (
+	trialDeadline = 2 * time.Minute
+	trialPoll     = 2 * time.Second
+)
 
-// commitTrial is the health check of a trial boot: the store opened and
-// every service reports healthy within trialDeadline. Pass → commit; fail →
-// abandon, and the next boot is the old system. It runs on its own goroutine
-// so the box serves (and boxctl answers) meanwhile. s.mu held by the caller.
+// commitTrial decides a trial boot: rounds of the health check
+// (healthcheck.go) until every check passes (commit), one fails for good,
+// or trialDeadline passes (abandon, with which check failed and why in the
+// update history, then reboot into the old system). It runs on its own
+// goroutine so the box serves (and boxctl answers) meanwhile. s.mu held by
+// the caller.
 func (s *System) commitTrial(ctx context.Context) {
 	if !s.trial || s.updater == nil {
 		return
@@ -203,24 +211,15 @@ func (s *System) commitTrial(ctx context.Context) {
 	s.trial = false
 	u := s.updater
 	go func() {
-		deadline := time.Now().Add(trialDeadline)
-		var bad []string
-		for {
+		round := func() checkReport {
 			s.mu.Lock()
-			bad = bad[:0]
-			for name, h := range s.health() {
-				if !h.OK && name != "gpio" {
-					bad = append(bad, name+": "+h.Detail)
-				}
-			}
+			checks := s.trialChecks(ctx)
 			s.mu.Unlock()
-			if len(bad) == 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(250 * time.Millisecond)
+			return runChecks(ctx, checks)
 		}
-		if len(bad) > 0 {
-			why := fmt.Sprintf("health check failed: %v", bad)
+		rep, ok := decideTrial(round, time.Now, func() { time.Sleep(trialPoll) }, trialDeadline)
+		if !ok {
+			why := "health check " + rep.String()
 			s.log.Error("updates: trial boot unhealthy; abandoning", "why", why)
 			if err := u.Abandon(ctx, why); err != nil {
 				s.log.Error("updates: abandon", "err", err)
@@ -237,6 +236,22 @@ func (s *System) commitTrial(ctx context.Context) {
 			s.log.Error("updates: commit", "err", err)
 			return
 		}
-		s.log.Info("updates: trial boot healthy; committed")
+		s.log.Info("updates: trial boot healthy; committed", "skipped", strings.Join(rep.skipped, "; "))
 	}()
+}
+
+// decideTrial runs rounds until one passes (true), fails for good, or the
+// deadline since the first round has passed (false, with the last round).
+func decideTrial(round func() checkReport, now func() time.Time, wait func(), deadline time.Duration) (checkReport, bool) {
+	end := now().Add(deadline)
+	for {
+		rep := round()
+		if rep.ok() {
+			return rep, true
+		}
+		if rep.final || !now().Before(end) {
+			return rep, false
+		}
+		wait()
+	}
 }

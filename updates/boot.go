@@ -25,8 +25,11 @@ func (u *Updater) Boot(ctx context.Context) (BootResult, error) {
 	switch {
 	case res.FellBack:
 		tried := st.Slots[res.FromTrial]
-		u.record(Record{From: tried.Version, FromBuild: tried.Build, To: running.Version, ToBuild: running.Build, Outcome: RolledBack,
-			Why: fmt.Sprintf("trial boot of slot %s was not committed; booted slot %s", res.FromTrial, st.Booted)})
+		why := fmt.Sprintf("trial boot of slot %s was not committed; booted slot %s", res.FromTrial, st.Booted)
+		if res.Why != "" {
+			why += ": " + res.Why
+		}
+		u.record(Record{From: tried.Version, FromBuild: tried.Build, To: running.Version, ToBuild: running.Build, Outcome: RolledBack, Why: why})
 	case st.InTrial():
 		active := st.Slots[st.Active]
 		u.record(Record{From: active.Version, FromBuild: active.Build, To: running.Version, ToBuild: running.Build, Outcome: Trial,

@@ -94,6 +94,10 @@ type BootResult struct {
 	// commit, so this boot went back to the active slot.
 	FellBack  bool
 	FromTrial string // the abandoned trial slot when FellBack
+	// Why, when the driver knows it, says why the trial fell back (e.g.
+	// the image's init rebooted it at its deadline); it goes into the
+	// history record.
+	Why string
 }
 
 // Slots is the A/B partition pair and its boot pointer.

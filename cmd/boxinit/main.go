@@ -7,12 +7,25 @@
 // (the Pi has no RTC). A program's arguments come from the image, as
 // package images/progargs writes them. gokrazy's HTTP server stays on its
 // unix socket: the image has no /etc/gokr-pw.txt (see images.StageRoot).
+//
+// Two safety nets for updates run here, outside boxd: the hardware
+// watchdog is fed from this process (watchdog.go), and a trial boot of an
+// update that is not committed within -trial-deadline (default 5m) is
+// rebooted into the old root (trial.go), however boxd fares. boxinit's
+// own arguments come from progargs.Path("/gokrazy/init"), read after the
+// pivot into a trial root, so the trial's image decides them:
+//
+//	-trial-deadline D   how long a trial boot may run uncommitted
+//	-slots-dir DIR      boxd's slot state directory, where boxinit leaves
+//	                    a note saying why it rebooted (gokrazyslots.DeadlineNote)
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -22,10 +35,12 @@ import (
 	"time"
 
 	"github.com/gokrazy/gokrazy"
+	"golang.org/x/sys/unix"
 
 	"github.com/chatsecure/box/images/permfs"
 	"github.com/chatsecure/box/images/permtime"
 	"github.com/chatsecure/box/images/progargs"
+	"github.com/chatsecure/box/updates/gokrazyslots"
 )
 
 // version is set by the image build (-X main.version=).
@@ -45,6 +60,11 @@ func main() {
 		log.Error("gokrazy boot failed", "err", err)
 		// Without Boot there is no /dev, /proc: nothing to supervise.
 		select {}
+	}
+	feedWatchdog(log)
+	flags, err := initFlags()
+	if err != nil {
+		log.Error("boxinit arguments unusable; using the defaults", "err", err)
 	}
 	if err := ensurePerm(log); err != nil {
 		log.Error("no /perm: the box runs without persistent storage", "err", err)
@@ -73,6 +93,8 @@ func main() {
 			log.Warn("saving the time failed", "err", err)
 		}
 	}()
+
+	go watchTrial(log, flags)
 
 	var services []*gokrazy.Service
 	for _, p := range programs(log) {
@@ -177,4 +199,77 @@ func isMountpoint(dir string) (bool, error) {
 		return false, fmt.Errorf("perm: %w", err)
 	}
 	return st.Dev != parent.Dev, nil
+}
+
+// flags are boxinit's own arguments.
+type flags struct {
+	trialDeadline time.Duration
+	slotsDir      string
+}
+
+// initFlags reads boxinit's arguments from the image; defaults when it
+// has none or they are bad.
+func initFlags() (flags, error) {
+	args, err := programArgs("/gokrazy/init")
+	if err != nil {
+		return defaultFlags, err
+	}
+	return parseFlags(args)
+}
+
+var defaultFlags = flags{trialDeadline: defaultTrialDeadline, slotsDir: "/perm/box/slots"}
+
+func parseFlags(args []string) (flags, error) {
+	f := defaultFlags
+	fs := flag.NewFlagSet("boxinit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.DurationVar(&f.trialDeadline, "trial-deadline", defaultFlags.trialDeadline, "how long a trial boot may run uncommitted before boxinit reboots it")
+	fs.StringVar(&f.slotsDir, "slots-dir", defaultFlags.slotsDir, "boxd's slot state directory")
+	if err := fs.Parse(args); err != nil {
+		return defaultFlags, fmt.Errorf("args: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return defaultFlags, fmt.Errorf("args: unexpected %q", fs.Args())
+	}
+	if f.trialDeadline < 30*time.Second {
+		return defaultFlags, fmt.Errorf("args: -trial-deadline %s is below 30s: no trial could commit", f.trialDeadline)
+	}
+	if !filepath.IsAbs(f.slotsDir) {
+		return defaultFlags, fmt.Errorf("args: -slots-dir %q is not absolute", f.slotsDir)
+	}
+	return f, nil
+}
+
+// watchTrial runs the trial-boot deadline against the boot disk.
+func watchTrial(log *slog.Logger, f flags) {
+	log = log.With("part", "trial watch")
+	disk, booted, err := gokrazyslots.Device()
+	if err != nil {
+		log.Warn("trial watch: no boot disk; no deadline on trial boots", "err", err)
+		return
+	}
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	w := &trialWatch{
+		deadline: f.trialDeadline,
+		roots:    func() (string, string, error) { return gokrazyslots.Roots(disk, booted) },
+		now:      time.Now,
+		reboot: func(why string) error {
+			// Best effort: the reboot matters more than the note.
+			if err := gokrazyslots.WriteDeadlineNote(f.slotsDir, why); err != nil {
+				log.Warn("trial watch: no note for the next boot", "err", err)
+			}
+			return rebootNow()
+		},
+		log: log,
+	}
+	w.run(t.C)
+}
+
+// rebootNow flushes the file systems and restarts the machine. No service
+// is asked to stop first: the one that matters, boxd, is hung or failing,
+// and the store is crash-safe (SQLite WAL) by design.
+func rebootNow() error {
+	syscall.Sync()
+	return unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
 }

@@ -111,6 +111,10 @@ func (m *Machine) Start(ctx context.Context) error {
 		"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0",
 		"-chardev", "socket,id=chrtpm,path=" + sock,
 		"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0",
+		// A hardware watchdog (the gokrazy kernel has CONFIG_I6300ESB_WDT=y):
+		// if nothing feeds it, it resets the guest, and -no-reboot makes
+		// that an exit the test sees.
+		"-device", "i6300esb", "-action", "watchdog=reset",
 	}
 	if m.RTCBase != "" {
 		args = append(args, "-rtc", "base="+m.RTCBase)

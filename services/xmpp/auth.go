@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/chatsecure/box/services/xmpp/accounts"
 	"github.com/chatsecure/box/services/xmpp/elem"
 	"github.com/chatsecure/box/services/xmpp/sasl"
 )
@@ -52,6 +53,11 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 	}
 	srv, err := sasl.NewServer(mech, sasl.Config{
 		Lookup: func(u string) (sasl.Credentials, bool, error) {
+			if accounts.IsReserved(u) {
+				// Never an account: the box's own health login or nothing.
+				creds, ok := c.s.takeHealthLogin(u, sameMachine(c.raw))
+				return creds, ok, nil
+			}
 			return c.s.acc.Credentials(ctx, u)
 		},
 		Bindings:     c.bindings(),

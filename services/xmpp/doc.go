@@ -31,6 +31,12 @@
 // used up, registration is refused. Disabled accounts (SetDisabled on the
 // account table) fail SASL like a wrong password and their sessions end.
 //
+// HealthLogin issues a one-shot login for the box's own health check
+// (package selfcheck, run on a trial boot): a localpart with
+// accounts.ReservedPrefix, which no account can have, and a random
+// password whose SCRAM keys stay in memory. It works once, for a minute,
+// and only from a peer on this machine; nothing is written to the store.
+//
 // It imports the subpackages, services, services/store, services/invites
 // (for InviteStore), config and mellium.im/xmpp/jid.
 //

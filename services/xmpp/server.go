@@ -75,6 +75,7 @@ type Server struct {
 	acctLim *backoff.Limiter
 	ipLim   *backoff.Limiter
 	invites atomic.Pointer[invitesBox] // nil: no in-band registration
+	health  healthLogins               // one-shot logins of the box's health check
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.

@@ -24,6 +24,9 @@
 // are torn only if power fails during that one copy. See updates/README.md
 // for the risk that remains.
 //
+// Roots reads the next and the running root without writing anything;
+// cmd/boxinit watches it for its trial-boot deadline.
+//
 // It imports updates, config/atomicfile, images (for its FAT16 reader) and
 // golang.org/x/sys/unix.
 package gokrazyslots

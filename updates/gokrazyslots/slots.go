@@ -341,8 +341,11 @@ func (s *Slots) Boot() (updates.BootResult, error) {
 			return updates.BootResult{}, err
 		}
 		res.FellBack, res.FromTrial = true, st.Trial
+		res.Why = s.takeDeadlineNote()
 		st.Trial, st.TrialBoots = "", 0
 	default:
+		// A note without a fallback is stale (a reboot raced a commit).
+		s.takeDeadlineNote()
 		return updates.BootResult{State: ss}, nil
 	}
 	if err := s.save(st); err != nil {

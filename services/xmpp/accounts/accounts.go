@@ -108,6 +108,9 @@ func (a *Accounts) prepare(user, password, op string) (string, sasl.Credentials,
 	if err != nil {
 		return "", sasl.Credentials{}, err
 	}
+	if IsReserved(u) {
+		return "", sasl.Credentials{}, fmt.Errorf("%w: %q is reserved for the box itself", ErrBadUsername, u)
+	}
 	if err := checkPassword(password); err != nil {
 		return "", sasl.Credentials{}, err
 	}
