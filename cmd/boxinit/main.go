@@ -41,6 +41,7 @@ import (
 	"github.com/chatsecure/box/images/permtime"
 	"github.com/chatsecure/box/images/progargs"
 	"github.com/chatsecure/box/updates/gokrazyslots"
+	"github.com/chatsecure/box/updates/tryboot"
 )
 
 // version is set by the image build (-X main.version=).
@@ -248,11 +249,17 @@ func watchTrial(log *slog.Logger, f flags) {
 		log.Warn("trial watch: no boot disk; no deadline on trial boots", "err", err)
 		return
 	}
+	// On a Pi 4/5 the firmware's config.txt picks the slot, and the FAT
+	// root's cmdline.txt is only the Pi 3's (see tryboot.Roots).
+	roots := func() (string, string, error) { return gokrazyslots.Roots(disk, booted) }
+	if tryboot.Detect(tryboot.DeviceTree) {
+		roots = func() (string, string, error) { return tryboot.Roots(disk, booted) }
+	}
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	w := &trialWatch{
 		deadline: f.trialDeadline,
-		roots:    func() (string, string, error) { return gokrazyslots.Roots(disk, booted) },
+		roots:    roots,
 		now:      time.Now,
 		reboot: func(why string) error {
 			// Best effort: the reboot matters more than the note.
