@@ -14,8 +14,12 @@ import (
 	"github.com/chatsecure/box/services"
 )
 
-// serveAdmin listens on the admin socket (0600) and serves until closed.
-func (s *System) serveAdmin() (*http.Server, error) {
+// serveAdmin listens on the admin socket (0600) and serves until the
+// returned func closes it. That func closes the listener itself: Serve
+// runs on a goroutine that may not have started yet, and a listening unix
+// socket accepts connections into its backlog without anyone calling
+// Accept, so the next boxd would take it for another one still running.
+func (s *System) serveAdmin() (func(), error) {
 	sock := s.path(adminapi.SocketName)
 	if c, err := net.Dial("unix", sock); err == nil {
 		c.Close()
@@ -36,7 +40,10 @@ func (s *System) serveAdmin() (*http.Server, error) {
 			s.log.Error("admin API stopped", "err", err)
 		}
 	}()
-	return srv, nil
+	return func() {
+		srv.Close()
+		ln.Close()
+	}, nil
 }
 
 func (s *System) adminHandler() http.Handler {

@@ -190,11 +190,11 @@ func (s *System) Run(ctx context.Context) error {
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("appliance: data dir: %w", err)
 	}
-	admin, err := s.serveAdmin()
+	closeAdmin, err := s.serveAdmin()
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
+	defer closeAdmin()
 
 	s.mu.Lock()
 	s.boot(ctx)
