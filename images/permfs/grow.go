@@ -136,8 +136,12 @@ func checkRawHeader(d Disk) error {
 	if lba := binary.LittleEndian.Uint64(h[72:80]); lba != 2 {
 		return fmt.Errorf("permfs: grow: GPT entries at LBA %d, want 2", lba)
 	}
-	if n, sz := binary.LittleEndian.Uint32(h[80:84]), binary.LittleEndian.Uint32(h[84:88]); sz != 128 || n == 0 || n > 1024 {
-		return fmt.Errorf("permfs: grow: GPT has %d entries of %d bytes, want up to 1024 of 128", n, sz)
+	n, sz := binary.LittleEndian.Uint32(h[80:84]), binary.LittleEndian.Uint32(h[84:88])
+	if sz != 128 || n == 0 || n > 1024 || n%4 != 0 {
+		return fmt.Errorf("permfs: grow: GPT has %d entries of %d bytes, want whole sectors (up to 1024) of 128-byte entries", n, sz)
+	}
+	if first := binary.LittleEndian.Uint64(h[40:48]); first < 2+uint64(n/4) {
+		return fmt.Errorf("permfs: grow: GPT's first usable LBA %d overlaps its %d entries", first, n)
 	}
 	return nil
 }
