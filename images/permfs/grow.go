@@ -107,10 +107,13 @@ func Grow(d Disk, size int64, number int, r Resizer) (Growth, error) {
 	if err := t.Write(f, size); err != nil {
 		return old, fmt.Errorf("permfs: grow: write gpt: %w", err)
 	}
-	// The old backup header now lies inside the grown partition; clear it
-	// so no tool mistakes it for a table.
-	if _, err := d.WriteAt(make([]byte, sectorSize), int64(oldBackup)*sectorSize); err != nil {
-		return old, fmt.Errorf("permfs: grow: clear old backup header: %w", err)
+	// The old backup header now lies in the usable area, usually inside
+	// the grown partition: clear it so no tool mistakes it for a table. On
+	// a disk that barely grew it may be part of the new backup: keep that.
+	if oldBackup <= t.LastDataSector() {
+		if _, err := d.WriteAt(make([]byte, sectorSize), int64(oldBackup)*sectorSize); err != nil {
+			return old, fmt.Errorf("permfs: grow: clear old backup header: %w", err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return old, fmt.Errorf("permfs: grow: sync: %w", err)

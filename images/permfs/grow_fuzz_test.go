@@ -117,12 +117,15 @@ func FuzzGrow(f *testing.F) {
 	f.Add(head, uint32(4096), false)
 	f.Add(head, uint32(100), false)
 	f.Add(head[:600], uint32(1<<20), false)
-	f.Add(edit(512+80, 5, 4), uint32(4096), true)                   // 5 entries: not whole sectors
-	f.Add(edit(512+80, 1024, 4), uint32(4096), true)                // 1024 entries overlap partition 1
-	f.Add(edit(512+72, 3, 8), uint32(4096), true)                   // entries not at LBA 2
-	f.Add(edit(1024+2*128+40, 1<<40, 8), uint32(4096), true)        // partition 3 runs past partition 4
-	f.Add(edit(p4+40, 1<<40, 8), uint32(4096), true)                // partition 4 past the last usable LBA
-	f.Add(edit(p4+32, 1<<40, 8), uint32(4096), true)                // partition 4 ends before it starts
+	f.Add(edit(512+80, 5, 4), uint32(4096), true)            // 5 entries: not whole sectors
+	f.Add(edit(512+80, 1024, 4), uint32(4096), true)         // 1024 entries overlap partition 1
+	f.Add(edit(512+72, 3, 8), uint32(4096), true)            // entries not at LBA 2
+	f.Add(edit(1024+2*128+40, 1<<40, 8), uint32(4096), true) // partition 3 runs past partition 4
+	f.Add(edit(p4+40, 1<<40, 8), uint32(4096), true)         // partition 4 past the last usable LBA
+	f.Add(edit(p4+32, 1<<40, 8), uint32(4096), true)         // partition 4 ends before it starts
+	slack := uint64(testLayout.Partitions()[3].LastLBA - 2048)
+	f.Add(edit(p4+40, slack, 8), uint32(0), true)                   // room in the table only
+	f.Add(edit(p4+40, slack, 8), uint32(16), true)                  // old backup inside the new one
 	f.Add(edit(p4, 0, 16), uint32(4096), true)                      // no partition 4
 	f.Add(edit(512+32, uint64(imgSize/512+10), 8), uint32(0), true) // backup beyond the disk
 	f.Fuzz(func(t *testing.T, start []byte, extraSectors uint32, fix bool) {

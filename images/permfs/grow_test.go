@@ -287,3 +287,47 @@ func TestGrowKernelRefuses(t *testing.T) {
 	}
 	checkTable(t, f) // the on-disk table is grown and valid all the same
 }
+
+// setEnd sets partition idx's last LBA in both GPT copies of f, as a table
+// with slack behind its last partition (not one of ours) has it.
+func setEnd(t *testing.T, f *os.File, idx int, end uint64) {
+	t.Helper()
+	for _, lba := range []int64{1, size(t, f)/512 - 1} {
+		h := make([]byte, 92)
+		f.ReadAt(h, lba*512)
+		entries := int64(binary.LittleEndian.Uint64(h[72:])) * 512
+		e := make([]byte, 128*128)
+		f.ReadAt(e, entries)
+		binary.LittleEndian.PutUint64(e[idx*128+40:], end)
+		binary.LittleEndian.PutUint32(h[88:], crc32.ChecksumIEEE(e))
+		copy(h[16:20], make([]byte, 4))
+		binary.LittleEndian.PutUint32(h[16:], crc32.ChecksumIEEE(h))
+		if _, err := f.WriteAt(e, entries); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(h, lba*512); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A partition that ends a MiB short of the table's end grows even on a
+// disk only a few sectors bigger; the old backup header then lies inside
+// the new backup entries, which must survive.
+func TestGrowIntoSlack(t *testing.T) {
+	for _, extra := range []int64{0, 16 * 512} {
+		f := makeImage(t, 0)
+		p4 := testLayout.Partitions()[3]
+		setEnd(t, f, 3, uint64(p4.LastLBA-2048))
+		checkTable(t, f)
+		if err := f.Truncate(size(t, f) + extra); err != nil {
+			t.Fatal(err)
+		}
+		g, err := permfs.Grow(f, size(t, f), 4, &permfstest.Resizer{})
+		if err != nil || g.NewBytes != p4.Size() {
+			t.Errorf("extra %d: Grow = %+v, %v; want back to %d bytes", extra, g, err, p4.Size())
+		}
+		checkTable(t, f)
+		verifyWithTools(t, f.Name())
+	}
+}
