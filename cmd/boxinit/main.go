@@ -167,7 +167,16 @@ func ensurePerm(log *slog.Logger) error {
 		return err
 	}
 	dev := permfs.PartitionPath(disk, 4)
+	// A blank /perm first takes the rest of the disk the image was flashed
+	// onto. Grow leaves a partition with data alone; if growing fails,
+	// /perm is formatted at the size the kernel knows.
 	start := time.Now()
+	if g, err := permfs.GrowDevice(disk, 4); err != nil && !errors.Is(err, permfs.ErrNotBlank) {
+		log.Warn("growing /perm to the end of the disk failed; formatting it as it is", "disk", disk, "err", err)
+	} else if g.Grown() {
+		log.Info("grew /perm to the end of the disk (first boot)", "dev", dev, "old_bytes", g.OldBytes, "new_bytes", g.NewBytes, "took", time.Since(start).Round(time.Millisecond))
+	}
+	start = time.Now()
 	formatted, err := permfs.FormatIfBlank(dev)
 	if errors.Is(err, permfs.ErrNotBlank) {
 		return fmt.Errorf("perm: %s holds data gokrazy could not mount; not formatting it", dev)

@@ -26,6 +26,7 @@ type state struct {
 	Boots        int    `json:"boots"`
 	PermMounted  bool   `json:"perm_mounted"`
 	PermExt4     bool   `json:"perm_ext4"`
+	PermBytes    int64  `json:"perm_bytes"`
 	GokrazyUI    bool   `json:"gokrazy_ui"`
 	GokrPwAbsent bool   `json:"gokr_pw_absent"`
 	Cmdline      string `json:"cmdline"`
@@ -98,6 +99,11 @@ func TestBoxdBootSealReboot(t *testing.T) {
 	}
 	t.Logf("image built in %s", time.Since(buildStart).Round(time.Millisecond))
 	checkImage(t, res, target, layout)
+	// Flashed onto a disk bigger than the image: boxinit must grow /perm
+	// to the end of the disk on first boot.
+	if err := os.Truncate(res.Image, layout.DiskSectors()*images.SectorSize+permExtra); err != nil {
+		t.Fatal(err)
+	}
 
 	ports := map[string]int{}
 	for _, name := range []string{"probe", "web", "console", "xmpp"} {
@@ -131,6 +137,7 @@ func TestBoxdBootSealReboot(t *testing.T) {
 		// Boot 4 keeps the new TPM, to which boot 3 re-sealed the key.
 		st, bs := startAndWait(t, ctx, m, g, boot)
 		checkProbe(t, boot, st, prev)
+		checkPermGrown(t, boot, m, st, layout)
 		checkWeb(t, boot, ports["web"], bs.State != "locked")
 		prev = st
 		blog, err := g.boxdLog(ctx)
@@ -285,6 +292,32 @@ func checkProbe(t *testing.T, boot int, st, prev state) {
 		if now, err := time.Parse(time.RFC3339, st.Now); err != nil || now.Before(before.Truncate(time.Second)) {
 			t.Errorf("boot %d: guest clock %q (%v) is before the time saved last boot, %s", boot, st.Now, err, before)
 		}
+	}
+}
+
+// permExtra is how much bigger than the image the test's disk is.
+const permExtra = 512 << 20
+
+// checkPermGrown checks that /perm took the disk's extra space: on the
+// first boot boxinit grows it (and says so on the console), later boots
+// keep the size.
+func checkPermGrown(t *testing.T, boot int, m *Machine, st state, layout images.Layout) {
+	t.Helper()
+	// statfs counts the file system's blocks less its metadata (inode
+	// tables, journal): well above the image's /perm, at most the grown
+	// partition.
+	if min := layout.PermBytes + permExtra/2; st.PermBytes < min || st.PermBytes > layout.PermBytes+permExtra {
+		t.Errorf("boot %d: /perm holds %d bytes; want between %d and %d: not grown to the end of the disk", boot, st.PermBytes, min, layout.PermBytes+permExtra)
+	}
+	line := serialLine(m.Serial, "grew /perm")
+	if boot == 1 && line == "" {
+		t.Errorf("boot 1: boxinit logged no growing of /perm on the console")
+	}
+	if boot > 1 && line != "" {
+		t.Errorf("boot %d: boxinit grew /perm again: %s", boot, line)
+	}
+	if boot == 1 {
+		t.Logf("boot 1: /perm is %d MiB (image: %d MiB); %s; %s", st.PermBytes>>20, layout.PermBytes>>20, line, serialLine(m.Serial, "formatted /perm"))
 	}
 }
 

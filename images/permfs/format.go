@@ -36,6 +36,7 @@ func FormatIfBlank(path string) (bool, error) {
 	p := &ext4.Params{
 		VolumeName:      "perm",
 		SectorsPerBlock: 8, // 4 KiB blocks
+		InodeRatio:      inodeRatio(size),
 		// go-diskfs writes a resize inode e2fsck rejects; /perm is never
 		// grown online, so go without it.
 		Features: []ext4.FeatureOpt{ext4.WithFeatureReservedGDTBlocksForExpansion(false)},
@@ -47,4 +48,17 @@ func FormatIfBlank(path string) (bool, error) {
 		return false, fmt.Errorf("permfs: format: %w", err)
 	}
 	return true, f.Close()
+}
+
+// inodeRatio is the bytes per inode for a /perm of size bytes. go-diskfs
+// writes every inode table at format time (it has no lazy init), so on a
+// grown /perm the tables are most of what first boot writes: 1 GiB on a
+// 32 GiB card at go-diskfs's 8 KiB. Above 1 GiB /perm gets one inode per
+// 64 KiB (mke2fs's "largefile" type), still half a million on 32 GiB for a
+// store that keeps few, large files.
+func inodeRatio(size int64) int64 {
+	if size <= 1<<30 {
+		return 8192
+	}
+	return 64 << 10
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chatsecure/box/images"
@@ -111,4 +112,25 @@ func FuzzFirstPartitionGUID(f *testing.F) {
 			t.Fatalf("FirstPartitionGUID(%q) = %q", s, g)
 		}
 	})
+}
+
+// A grown /perm gets one inode per 64 KiB, so first boot does not write
+// a GiB of inode tables onto a big card; a small one keeps go-diskfs's 8 KiB.
+func TestFormatInodesPerSize(t *testing.T) {
+	for size, inodes := range map[int64]string{64 << 20: "/8192 files", 2 << 30: "/32768 files"} {
+		p := filepath.Join(t.TempDir(), "perm")
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, size); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := permfs.FormatIfBlank(p); err != nil || !ok {
+			t.Fatalf("FormatIfBlank = %v, %v", ok, err)
+		}
+		out, err := exec.Command("e2fsck", "-fn", p).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), inodes) {
+			t.Errorf("%d MiB /perm: e2fsck: %v, want %q in\n%s", size>>20, err, inodes, out)
+		}
+	}
 }

@@ -85,6 +85,7 @@ func main() {
 			"boots":          boots,
 			"perm_mounted":   perm.Dev != root.Dev,
 			"perm_ext4":      sfs.Type == 0xef53,
+			"perm_bytes":     int64(sfs.Blocks) * sfs.Bsize,
 			"gokrazy_ui":     ui,
 			"gokr_pw_absent": os.IsNotExist(pw),
 			"tpm":            tpm == nil,
