@@ -7,11 +7,12 @@
 #   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross
 #                         static cgo builds for the Pi (arm64)
 #   e2fsprogs             e2fsck in the tests (checks the /perm ext4 we make)
+#   gdisk, fdisk          sgdisk -v, sfdisk --verify: check a grown /perm's GPT
 #   qemu-system-x86, swtpm, swtpm-tools (skipped with --build-only)
 #                         e2e: boot the amd64 image with a software TPM
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-pkgs="squashfs-tools dosfstools mtools gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross e2fsprogs"
+pkgs="squashfs-tools dosfstools mtools gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross e2fsprogs gdisk fdisk"
 if [ "${1:-}" != "--build-only" ]; then
 	pkgs="$pkgs qemu-system-x86 swtpm swtpm-tools"
 fi
