@@ -148,21 +148,31 @@ func (s *Slots) State() (updates.SlotState, error) {
 
 // Capacity is the partition size: root A and B, or the boot partition.
 func (s *Slots) Capacity(payload string) (int64, error) {
+	n, err := Capacity(s.cfg.Disk, payload)
+	if err != nil {
+		return 0, fmt.Errorf("gokrazyslots: %w", err)
+	}
+	return n, nil
+}
+
+// Capacity is what a payload may take on a gokrazy disk: the smaller root
+// partition for "root", the boot partition for "boot".
+func Capacity(d Disk, payload string) (int64, error) {
 	switch payload {
 	case "root":
-		a, err := s.cfg.Disk.Size(partA)
+		a, err := d.Size(partA)
 		if err != nil {
 			return 0, err
 		}
-		b, err := s.cfg.Disk.Size(partB)
+		b, err := d.Size(partB)
 		if err != nil {
 			return 0, err
 		}
 		return min(a, b), nil
 	case "boot":
-		return s.cfg.Disk.Size(partBoot)
+		return d.Size(partBoot)
 	}
-	return 0, fmt.Errorf("gokrazyslots: no partition %q (have root, boot)", payload)
+	return 0, fmt.Errorf("no partition %q (have root, boot)", payload)
 }
 
 // Required is root only: the boot partition is shared by both slots, so a

@@ -14,29 +14,49 @@ import (
 // StateFile is the state file's name in the state directory.
 const StateFile = "slots.json"
 
-// state is what the boot chain does not record itself.
-type state struct {
+// TrialState is what the boot chain does not record itself: each slot's
+// release, which slot is on trial and how often it booted. The tryboot
+// driver keeps the same record in its own file.
+type TrialState struct {
 	Trial      string                      `json:"trial,omitempty"` // slot marked for or running its trial
 	TrialBoots int                         `json:"trial_boots"`
 	Slots      map[string]updates.SlotInfo `json:"slots"`
 }
 
+type state = TrialState
+
 func (s *Slots) statePath() string { return filepath.Join(s.cfg.Dir, StateFile) }
 
 func (s *Slots) load() (state, error) {
-	b, err := os.ReadFile(s.statePath())
-	if errors.Is(err, os.ErrNotExist) {
-		return state{Slots: map[string]updates.SlotInfo{}}, nil
-	}
+	st, err := LoadTrialState(s.statePath())
 	if err != nil {
 		return state{}, fmt.Errorf("gokrazyslots: %w", err)
 	}
-	var st state
+	return st, nil
+}
+
+func (s *Slots) save(st state) error {
+	if err := SaveTrialState(s.statePath(), st); err != nil {
+		return fmt.Errorf("gokrazyslots: %w", err)
+	}
+	return nil
+}
+
+// LoadTrialState reads a state file; a missing one is the empty state.
+func LoadTrialState(path string) (TrialState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return TrialState{Slots: map[string]updates.SlotInfo{}}, nil
+	}
+	if err != nil {
+		return TrialState{}, err
+	}
+	var st TrialState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return state{}, fmt.Errorf("gokrazyslots: %s: %w", StateFile, err)
+		return TrialState{}, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	if st.Trial != "" && st.Trial != "A" && st.Trial != "B" || st.TrialBoots < 0 {
-		return state{}, fmt.Errorf("gokrazyslots: %s: bad trial %q (%d boots)", StateFile, st.Trial, st.TrialBoots)
+		return TrialState{}, fmt.Errorf("%s: bad trial %q (%d boots)", filepath.Base(path), st.Trial, st.TrialBoots)
 	}
 	if st.Slots == nil {
 		st.Slots = map[string]updates.SlotInfo{}
@@ -44,13 +64,11 @@ func (s *Slots) load() (state, error) {
 	return st, nil
 }
 
-func (s *Slots) save(st state) error {
+// SaveTrialState writes a state file atomically.
+func SaveTrialState(path string, st TrialState) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		return fmt.Errorf("gokrazyslots: %w", err)
+		return err
 	}
-	if err := atomicfile.WriteFile(s.statePath(), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("gokrazyslots: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -186,21 +186,11 @@ func (s *Slots) State() (updates.SlotState, error) {
 // Capacity is the root partition's size, or for "boot" (the whole boot
 // FAT of the release, staged on /perm) the boot partition's.
 func (s *Slots) Capacity(payload string) (int64, error) {
-	switch payload {
-	case "root":
-		a, err := s.cfg.Disk.Size(partA)
-		if err != nil {
-			return 0, err
-		}
-		b, err := s.cfg.Disk.Size(partB)
-		if err != nil {
-			return 0, err
-		}
-		return min(a, b), nil
-	case "boot":
-		return s.cfg.Disk.Size(partBoot)
+	n, err := gokrazyslots.Capacity(s.cfg.Disk, payload)
+	if err != nil {
+		return 0, fmt.Errorf("tryboot: %w", err)
 	}
-	return 0, fmt.Errorf("tryboot: no partition %q (have root, boot)", payload)
+	return n, nil
 }
 
 // Required is root and boot: each slot has its own kernel set, which must
