@@ -139,6 +139,15 @@ func (s *Service) updates() Updates {
 	return u
 }
 
+// jsonUpdates is updates() for the JSON routes: nil after answering 404.
+func (s *Service) jsonUpdates(w http.ResponseWriter) Updates {
+	u := s.updates()
+	if u == nil {
+		jsonError(w, http.StatusNotFound, "this box has no update service")
+	}
+	return u
+}
+
 func (s *Service) getUpdates(w http.ResponseWriter, r *http.Request, c *call) {
 	u := s.updates()
 	st := UpdateStatus{Unavailable: "This box has no update service."}
@@ -162,9 +171,8 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (s *Service) getUpdateStatus(w http.ResponseWriter, r *http.Request, c *call) {
-	u := s.updates()
+	u := s.jsonUpdates(w)
 	if u == nil {
-		jsonError(w, http.StatusNotFound, "this box has no update service")
 		return
 	}
 	st, err := u.UpdateStatus(r.Context(), 0)
@@ -176,9 +184,8 @@ func (s *Service) getUpdateStatus(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Service) postUploadBegin(w http.ResponseWriter, r *http.Request, c *call) {
-	u := s.updates()
+	u := s.jsonUpdates(w)
 	if u == nil {
-		jsonError(w, http.StatusNotFound, "this box has no update service")
 		return
 	}
 	var req struct {
@@ -199,9 +206,8 @@ func (s *Service) postUploadBegin(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Service) getUpload(w http.ResponseWriter, r *http.Request, c *call) {
-	u := s.updates()
+	u := s.jsonUpdates(w)
 	if u == nil {
-		jsonError(w, http.StatusNotFound, "this box has no update service")
 		return
 	}
 	up, err := u.UploadStatus(r.Context(), r.PathValue("id"))
@@ -215,9 +221,8 @@ func (s *Service) getUpload(w http.ResponseWriter, r *http.Request, c *call) {
 // postUploadChunk takes one chunk: the body is the bytes, ?offset= where
 // they start. The CSRF token comes in the X-CSRF-Token header.
 func (s *Service) postUploadChunk(w http.ResponseWriter, r *http.Request, c *call) {
-	u := s.updates()
+	u := s.jsonUpdates(w)
 	if u == nil {
-		jsonError(w, http.StatusNotFound, "this box has no update service")
 		return
 	}
 	off, err := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
@@ -237,9 +242,8 @@ func (s *Service) postUploadChunk(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Service) postUploadApply(w http.ResponseWriter, r *http.Request, c *call) {
-	u := s.updates()
+	u := s.jsonUpdates(w)
 	if u == nil {
-		jsonError(w, http.StatusNotFound, "this box has no update service")
 		return
 	}
 	id := r.PathValue("id")
