@@ -46,11 +46,14 @@ func (e *streamError) Error() string { return "xmpp: stream error " + e.cond + "
 // session's stream. One goroutine reads; any goroutine may write.
 type conn struct {
 	s      *Server
-	raw    net.Conn
+	raw    *rawConn
 	nc     net.Conn // raw, or the TLS conn over it
 	tls    *tls.Conn
 	direct bool
 	ip     string
+
+	overLimit bool // over the per-IP limit: refused once the stream opens
+	ended     bool // end ran (only the reader goroutine touches it)
 
 	guard *xmlguard.Guard
 	dec   *xml.Decoder
@@ -89,29 +92,39 @@ func (s *Server) newConn(nc net.Conn, direct bool) *conn {
 	if err != nil {
 		ip = nc.RemoteAddr().String()
 	}
-	return &conn{s: s, raw: nc, nc: nc, direct: direct, ip: ip}
+	raw := newRawConn(nc)
+	return &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip}
 }
 
 func (c *conn) secure() bool { return c.tls != nil }
 
 func (c *conn) serve(ctx context.Context) {
-	defer c.raw.Close()
+	c.overLimit = !c.s.acquireIP(c.ip)
+	c.guarded(ctx, c.start)
+}
+
+// errParked means the session's reader handed over to a new goroutine
+// (park) and this one just returns.
+var errParked = errors.New("xmpp: session parked")
+
+// guarded runs step and, unless the session parked, ends it.
+func (c *conn) guarded(ctx context.Context, step func(context.Context) error) {
 	// A bug in one stanza's handling must not take the box down: end
 	// that stream, keep serving the others.
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("xmpp: panic serving a stream", "ip", c.ip, "user", c.user, "panic", r, "stack", string(debug.Stack()))
-			if c.rc != nil {
-				c.rc.Unbind()
-			}
-			c.Close("internal-server-error", "")
-			c.writers.Wait()
+			c.end(&streamError{"internal-server-error", ""})
 		}
 	}()
-	overLimit := !c.s.acquireIP(c.ip)
-	if !overLimit {
-		defer c.s.releaseIP(c.ip)
+	if err := step(ctx); err != errParked {
+		c.end(err)
 	}
+}
+
+// start runs on the accepting goroutine: TLS for direct TLS, then the
+// stream.
+func (c *conn) start(ctx context.Context) error {
 	// Everything up to resource binding must finish by the auth deadline
 	// (slowloris and idle unauthenticated streams).
 	c.raw.SetDeadline(time.Now().Add(time.Duration(c.s.cfg.AuthTimeout)))
@@ -119,18 +132,36 @@ func (c *conn) serve(ctx context.Context) {
 		t := tls.Server(c.raw, c.s.direct)
 		if err := t.HandshakeContext(ctx); err != nil {
 			c.s.log.Debug("xmpp: direct TLS handshake", "ip", c.ip, "err", err)
-			return
+			return errHandshake
 		}
 		c.tls, c.nc = t, t
 	}
-	err := c.run(ctx, overLimit)
+	return c.run(ctx, c.overLimit)
+}
+
+// errHandshake: the direct TLS handshake failed; nothing can be said.
+var errHandshake = errors.New("xmpp: TLS handshake failed")
+
+// end finishes the connection once, on whichever goroutine reads it last.
+func (c *conn) end(err error) {
+	if c.ended {
+		return
+	}
+	c.ended = true
 	if c.rc != nil {
 		c.rc.Unbind()
 	}
-	c.fail(err)
-	// Let the writer put out what is queued (the stream error last)
-	// before the deferred close; it is bounded by the write deadline.
-	c.writers.Wait()
+	if err != errHandshake {
+		c.fail(err)
+		// Let the writer put out what is queued (the stream error last)
+		// before the close; it is bounded by the write deadline.
+		c.writers.Wait()
+	}
+	c.raw.Close()
+	if !c.overLimit {
+		c.s.releaseIP(c.ip)
+	}
+	c.s.connDone(c)
 }
 
 // fail ends the stream for err: a stream error where one applies.
@@ -388,13 +419,12 @@ func (c *conn) run(ctx context.Context, overLimit bool) error {
 			if err := c.auth(ctx, el); err != nil {
 				return err
 			}
-		case c.rc == nil:
+		default:
 			if err := c.bind(el); err != nil {
 				return err
 			}
-		default:
-			if err := c.stanza(ctx, el); err != nil {
-				return err
+			if c.rc != nil {
+				return c.session(ctx)
 			}
 		}
 	}

@@ -15,8 +15,11 @@
 //
 // Each connection has one reader goroutine; output to a session is queued
 // and written by a goroutine that exists only while there is output, so a
-// slow reader never stalls its senders (it is dropped past 1 MiB queued)
-// and an idle session holds no goroutine but its reader and no buffers.
+// slow reader never stalls its senders (it is dropped past 1 MiB queued).
+// A bound session with nothing left to read parks (session.go): a fresh
+// goroutine waits for the socket to become readable, holding no read
+// buffer, while the reader that grew its stack in TLS and the XML decoder
+// returns; an idle session so costs one minimum-size stack.
 // Unauthenticated streams must bind within AuthTimeout; bound sessions
 // idle for 4 minutes get an XEP-0199 ping and are dropped if nothing
 // arrives within a minute.

@@ -75,6 +75,7 @@ type Server struct {
 	acctLim *backoff.Limiter
 	ipLim   *backoff.Limiter
 	invites atomic.Pointer[invitesBox] // nil: no in-band registration
+	parked  atomic.Int64               // sessions waiting parked (session.go)
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
@@ -321,14 +322,18 @@ func (s *Server) accept(ctx context.Context, ln net.Listener, direct bool) {
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			c.serve(ctx)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
+		// The session may move to other goroutines (it parks while
+		// idle); connDone marks its end.
+		go c.serve(ctx)
 	}
+}
+
+// connDone forgets a finished connection.
+func (s *Server) connDone(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // acquireIP counts a connection from ip; false when over the limit.

@@ -59,13 +59,15 @@ type Guard struct {
 	OnTimeout func() bool
 	// Total counts bytes read from the underlying reader.
 	Total uint64
-	buf   *[]byte   // pooled buffer, held only while bulk input flows
-	small [256]byte // where an idle stream waits for its next bytes
-	cur   []byte    // unread input
-	pos   int
-	bulk  bool  // the last read filled its buffer: more is likely queued
-	err   error // read error, returned once buffered bytes are used
-	bad   error // limit violation, sticky
+	// Skipped counts bytes SkipSpace consumed (the reader never saw them).
+	Skipped uint64
+	buf     *[]byte   // pooled buffer, held only while bulk input flows
+	small   [256]byte // where an idle stream waits for its next bytes
+	cur     []byte    // unread input
+	pos     int
+	bulk    bool  // the last read filled its buffer: more is likely queued
+	err     error // read error, returned once buffered bytes are used
+	bad     error // limit violation, sticky
 
 	st      state
 	quote   byte
@@ -123,6 +125,55 @@ func (g *Guard) Read(p []byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// SkipSpace consumes buffered whitespace between top-level elements (as
+// in a whitespace keepalive), checking it like any other input, and
+// reports how many bytes are still buffered. A reader that then finds
+// nothing buffered can wait for input without sitting inside a parser.
+func (g *Guard) SkipSpace() int {
+	for g.bad == nil && g.pos < len(g.cur) && g.st == sText && g.depth == 1 {
+		c := g.cur[g.pos]
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			break
+		}
+		g.pos++
+		g.Skipped++
+		if err := g.check(c); err != nil {
+			g.bad = err
+		}
+	}
+	return len(g.cur) - g.pos
+}
+
+// Poll reads once from the underlying reader if nothing is buffered;
+// the caller makes that read non-blocking. It reports false, keeping no
+// error and no buffer, when the read timed out or would block with
+// nothing read; any other outcome is kept for the next ReadByte.
+func (g *Guard) Poll() bool {
+	if g.pos < len(g.cur) || g.err != nil || g.bad != nil {
+		return true
+	}
+	if g.buf != nil {
+		bufPool.Put(g.buf)
+		g.buf = nil
+	}
+	dst := g.small[:]
+	n, err := g.r.Read(dst)
+	g.cur, g.pos = dst[:n], 0
+	g.bulk = n == len(dst)
+	g.Total += uint64(n)
+	switch {
+	case n > 0:
+		g.err = err
+	case err == nil:
+		return false
+	case isTimeout(err):
+		return false
+	default:
+		g.err = err
+	}
+	return true
 }
 
 // fill reads more input. An idle stream blocks reading into the small

@@ -1,0 +1,85 @@
+package xmpp
+
+import (
+	"io"
+	"net"
+	"syscall"
+)
+
+// rawConn is the TCP connection under the (TLS) stream. It lets a bound
+// session that has nothing to read park without a deep stack or buffers:
+// a non-blocking mode for one probe read through the TLS layer, and a
+// wait for readability on the socket that reads nothing.
+type rawConn struct {
+	net.Conn
+	sc syscall.RawConn // nil: parking unsupported, reads always block
+
+	// Only the session's reader goroutine touches these.
+	nonblock bool
+	p        []byte
+	n        int
+	err      error
+	peekBuf  [1]byte
+	readFn   func(uintptr) bool // bound once: no closure per read
+	peekFn   func(uintptr) bool
+}
+
+// errWouldBlock is what a non-blocking read returns when the socket is
+// empty. crypto/tls keeps a temporary error out of its sticky state and
+// whatever part of a record it already has, so the read can be retried.
+var errWouldBlock error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "xmpp: read would block" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
+
+func newRawConn(nc net.Conn) *rawConn {
+	r := &rawConn{Conn: nc}
+	if s, ok := nc.(syscall.Conn); ok && canPark {
+		if sc, err := s.SyscallConn(); err == nil {
+			r.sc = sc
+			r.readFn = r.readNow
+			r.peekFn = r.peekReady
+		}
+	}
+	return r
+}
+
+// Read blocks unless nonblock is set.
+func (r *rawConn) Read(p []byte) (int, error) {
+	if !r.nonblock || r.sc == nil {
+		return r.Conn.Read(p)
+	}
+	r.p = p
+	if err := r.sc.Read(r.readFn); err != nil {
+		r.p = nil
+		return 0, err
+	}
+	n, err := r.n, r.err
+	r.p, r.err = nil, nil
+	return n, err
+}
+
+// readNow is one read(2) on the non-blocking socket; it never waits.
+func (r *rawConn) readNow(fd uintptr) bool {
+	n, err := syscall.Read(int(fd), r.p)
+	switch {
+	case err == syscall.EAGAIN:
+		r.n, r.err = 0, errWouldBlock
+	case err != nil:
+		r.n, r.err = 0, err
+	case n == 0 && len(r.p) > 0:
+		r.n, r.err = 0, io.EOF
+	default:
+		r.n, r.err = n, nil
+	}
+	return true
+}
+
+// waitReadable blocks until the socket has bytes (or EOF, or an error),
+// the read deadline passes, or the conn is closed. It holds no buffer.
+func (r *rawConn) waitReadable() error {
+	return r.sc.Read(r.peekFn)
+}

@@ -1,0 +1,64 @@
+package xmpp
+
+import (
+	"context"
+)
+
+// session reads and handles the stanzas of a bound session. When nothing
+// is left to read anywhere (our guard, the decoder, TLS's record buffer,
+// the socket) it parks: a new goroutine waits for the socket to become
+// readable and this one returns. So a held, idle session keeps one
+// goroutine on a fresh minimum-size stack and no read buffer, instead of
+// a reader blocked deep in the XML decoder and TLS on the stack it grew
+// during the handshake.
+func (c *conn) session(ctx context.Context) error {
+	for {
+		if c.raw.sc != nil && c.guard.SkipSpace() == 0 && c.decoderIdle() {
+			c.raw.nonblock = true
+			ready := c.guard.Poll()
+			c.raw.nonblock = false
+			if !ready {
+				c.s.parked.Add(1)
+				go c.guarded(ctx, c.resume)
+				return errParked
+			}
+		}
+		el, err := c.next()
+		if err != nil {
+			return err
+		}
+		if err := c.stanza(ctx, el); err != nil {
+			return err
+		}
+	}
+}
+
+// decoderIdle reports whether the XML decoder consumed exactly what the
+// guard handed out, so that it holds no byte of its own.
+func (c *conn) decoderIdle() bool {
+	g := c.guard
+	return uint64(c.dec.InputOffset()) == g.Total-uint64(g.Buffered())-g.Skipped
+}
+
+// resume runs on a parked session's new goroutine: wait for input (or
+// the idle deadline, which pings the peer), then read on.
+func (c *conn) resume(ctx context.Context) error {
+	err := c.wait()
+	c.s.parked.Add(-1)
+	if err != nil {
+		return err
+	}
+	return c.session(ctx)
+}
+
+func (c *conn) wait() error {
+	for {
+		err := c.raw.waitReadable()
+		if err == nil {
+			return nil
+		}
+		if !isTimeout(err) || !c.onTimeout() {
+			return err
+		}
+	}
+}

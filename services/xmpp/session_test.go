@@ -1,0 +1,66 @@
+package xmpp
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitParked waits until n sessions are parked. Parking follows reading
+// asynchronously; the test's own deadline bounds the wait.
+func waitParked(t *testing.T, s *testServer, n int64) {
+	t.Helper()
+	for s.parked.Load() != n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestParkedSessions: an idle bound session parks (no reader goroutine in
+// the decoder), and whatever arrives wakes it: whitespace keepalives,
+// stanzas split across writes, several stanzas and whitespace in one
+// write, and the end of the stream.
+func TestParkedSessions(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	bob := login(t, s, "bob", "b")
+	waitParked(t, s, 2)
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	waitParked(t, s, 2)
+
+	// Whitespace keepalives are consumed without waking the decoder.
+	alice.send(" \n\t ")
+	waitParked(t, s, 2)
+	alice.send("  ")
+	waitParked(t, s, 2)
+
+	// A stanza split across writes: the second half arrives while the
+	// reader is in the decoder.
+	alice.send(" <message to='bob@localhost' type='chat' id='m1'><bo")
+	time.Sleep(10 * time.Millisecond)
+	alice.send("dy>one</body></message>")
+	bob.expect("<message to='bob@localhost' type='chat' id='m1' from='alice@localhost/a'><body>one</body></message>")
+	waitParked(t, s, 2)
+
+	// Several stanzas with whitespace between them in one write, then in
+	// many small writes.
+	alice.send("<message to='bob@localhost' type='chat' id='m2'><body>two</body></message>\n <message to='bob@localhost' type='chat' id='m3'><body>three</body></message> ")
+	bob.expect("<message to='bob@localhost' type='chat' id='m2' from='alice@localhost/a'><body>two</body></message>")
+	bob.expect("<message to='bob@localhost' type='chat' id='m3' from='alice@localhost/a'><body>three</body></message>")
+	for i := 4; i < 40; i++ {
+		alice.send(" <message to='bob@localhost' type='chat'><body>" + strings.Repeat("x", i*50) + "</body></message>")
+	}
+	for i := 4; i < 40; i++ {
+		if got := bob.next().Child("", "body").Text(); len(got) != i*50 {
+			t.Fatalf("message %d: body of %d bytes", i, len(got))
+		}
+	}
+	waitParked(t, s, 2)
+
+	// A parked session still ends cleanly: the client closes its stream.
+	alice.send("</stream:stream>")
+	for s.router.Sessions() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	waitParked(t, s, 1)
+}
