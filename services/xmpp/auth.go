@@ -10,11 +10,16 @@ import (
 	"github.com/chatsecure/box/services/xmpp/sasl"
 )
 
+// bindings are the channel bindings of this TLS connection, worked out
+// once: the features, the mechanism check and the SASL server all ask.
 func (c *conn) bindings() map[string][]byte {
 	if c.tls == nil {
 		return nil
 	}
-	return sasl.Bindings(c.tls.ConnectionState(), c.s.cert)
+	if c.cb == nil {
+		c.cb = sasl.Bindings(c.tls.ConnectionState(), c.s.cert)
+	}
+	return c.cb
 }
 
 func (c *conn) mechanisms() []string {

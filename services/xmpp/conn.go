@@ -80,6 +80,7 @@ type conn struct {
 	// preauthToken is an invite token accepted by <preauth/> (XEP-0445)
 	// on this stream, which allows one in-band registration.
 	preauthToken string
+	cb           map[string][]byte // channel bindings (auth.go)
 	rc           *router.Conn
 
 	// Dead-peer detection once bound.
