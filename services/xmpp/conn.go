@@ -213,9 +213,26 @@ func (c *conn) writeLocked(b []byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if !c.raw.tryWrite.Load() {
+		// A non-blocking write needs no deadline.
+		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
 	if _, err := c.nc.Write(b); err != nil {
 		// A timed-out TLS write leaves the conn unusable: close it.
+		c.closed = true
+		c.raw.Close()
+		return err
+	}
+	return nil
+}
+
+// flushLocked writes what a non-blocking write left pending.
+func (c *conn) flushLocked() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.raw.Flush(); err != nil {
 		c.closed = true
 		c.raw.Close()
 		return err

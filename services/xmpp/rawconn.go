@@ -3,6 +3,8 @@ package xmpp
 import (
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -22,6 +24,19 @@ type rawConn struct {
 	peekBuf  [1]byte
 	readFn   func(uintptr) bool // bound once: no closure per read
 	peekFn   func(uintptr) bool
+
+	// Write side. With tryWrite set, Write never blocks: what the socket
+	// does not take now is kept in pending (TLS records already sealed)
+	// for the writer goroutine to flush. wmu also covers the writes
+	// crypto/tls makes on its own from the reading goroutine (alerts, key
+	// updates).
+	wmu      sync.Mutex
+	tryWrite atomic.Bool
+	pending  []byte
+	wp       []byte
+	wn       int
+	werr     error
+	writeFn  func(uintptr) bool
 }
 
 // errWouldBlock is what a non-blocking read returns when the socket is
@@ -42,6 +57,7 @@ func newRawConn(nc net.Conn) *rawConn {
 			r.sc = sc
 			r.readFn = r.readNow
 			r.peekFn = r.peekReady
+			r.writeFn = r.writeNow
 		}
 	}
 	return r
@@ -82,4 +98,76 @@ func (r *rawConn) readNow(fd uintptr) bool {
 // the read deadline passes, or the conn is closed. It holds no buffer.
 func (r *rawConn) waitReadable() error {
 	return r.sc.Read(r.peekFn)
+}
+
+// Write writes p after anything pending. Without tryWrite it blocks (up
+// to the write deadline); with it, it takes p whole and keeps what the
+// socket does not accept at once.
+func (r *rawConn) Write(p []byte) (int, error) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	try := r.tryWrite.Load()
+	if len(r.pending) > 0 {
+		if try {
+			r.pending = append(r.pending, p...)
+			return len(p), nil
+		}
+		if err := r.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	if !try || r.sc == nil {
+		return r.Conn.Write(p)
+	}
+	r.wp = p
+	err := r.sc.Write(r.writeFn)
+	n := r.wn
+	if err == nil {
+		err = r.werr
+	}
+	r.wp, r.werr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	if n < len(p) {
+		r.pending = append(r.pending, p[n:]...)
+	}
+	return len(p), nil
+}
+
+// writeNow is one write(2) on the non-blocking socket; it never waits.
+func (r *rawConn) writeNow(fd uintptr) bool {
+	n, err := syscall.Write(int(fd), r.wp)
+	if n < 0 {
+		n = 0
+	}
+	r.wn = n
+	if err == syscall.EAGAIN {
+		err = nil
+	}
+	r.werr = err
+	return true
+}
+
+// Flush writes what is pending, blocking.
+func (r *rawConn) Flush() error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return r.flushLocked()
+}
+
+func (r *rawConn) flushLocked() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	_, err := r.Conn.Write(r.pending)
+	r.pending = nil // an idle session keeps no buffer
+	return err
+}
+
+// Pending reports whether sealed bytes wait for Flush.
+func (r *rawConn) Pending() bool {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return len(r.pending) > 0
 }

@@ -13,7 +13,9 @@ import (
 // during the handshake.
 func (c *conn) session(ctx context.Context) error {
 	for {
-		if c.raw.sc != nil && c.guard.SkipSpace() == 0 && c.decoderIdle() {
+		// Whitespace (keepalives) is skipped here so that the decoder
+		// never waits inside a text token for the next stanza.
+		for c.raw.sc != nil && c.guard.SkipSpace() == 0 && c.decoderIdle() {
 			c.raw.nonblock = true
 			ready := c.guard.Poll()
 			c.raw.nonblock = false
@@ -21,6 +23,9 @@ func (c *conn) session(ctx context.Context) error {
 				c.s.parked.Add(1)
 				go c.guarded(ctx, c.resume)
 				return errParked
+			}
+			if c.guard.Buffered() == 0 {
+				break // an error (EOF) for next to report
 			}
 		}
 		el, err := c.next()
