@@ -146,7 +146,9 @@ func BenchmarkHeldSessions(b *testing.B) {
 				if !strings.Contains(line, "held") {
 					b.Fatalf("helper: %q", line)
 				}
-				for s.router.Sessions() < n {
+				// Held sessions settle: each parks once idle for the
+				// park grace (xmppload's hold waits 3 s before sampling).
+				for s.router.Sessions() < n || s.parked.Load() < int64(n) {
 					time.Sleep(time.Millisecond)
 				}
 				after := memNow()

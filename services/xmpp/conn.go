@@ -86,6 +86,7 @@ type conn struct {
 	// Dead-peer detection once bound.
 	lastTotal uint64
 	pingID    string
+	deadline  time.Time // the read deadline for idleness (session.go)
 }
 
 func (s *Server) newConn(nc net.Conn, direct bool) *conn {
@@ -526,7 +527,7 @@ func (c *conn) bind(el *elem.Element) error {
 	rc.SetPong(func(id string) {})
 	// From now on the deadline is about idleness, not authentication.
 	c.lastTotal = c.guard.Total
-	c.raw.SetReadDeadline(time.Now().Add(c.s.idle))
+	c.setReadDeadline(time.Now().Add(c.s.idle))
 	c.raw.SetWriteDeadline(time.Time{})
 	reply := elem.Result(el).Add(elem.New(nsBind, "bind").Add(elem.New(nsBind, "jid").AddText(rc.JID().String())))
 	return c.Send(reply)
@@ -544,7 +545,7 @@ func (c *conn) onTimeout() bool {
 	if c.guard.Total != c.lastTotal {
 		c.lastTotal = c.guard.Total
 		c.pingID = ""
-		c.raw.SetReadDeadline(now.Add(c.s.idle))
+		c.setReadDeadline(now.Add(c.s.idle))
 		return true
 	}
 	if c.pingID != "" {
@@ -556,7 +557,7 @@ func (c *conn) onTimeout() bool {
 	if err := c.Send(ping.Request(c.pingID, c.rc.JID().String())); err != nil {
 		return false
 	}
-	c.raw.SetReadDeadline(now.Add(c.s.pingWait))
+	c.setReadDeadline(now.Add(c.s.pingWait))
 	return true
 }
 

@@ -79,8 +79,8 @@ type Server struct {
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
-	idle, pingWait time.Duration
-	now            func() time.Time
+	idle, pingWait, parkGrace time.Duration
+	now                       func() time.Time
 
 	mu       sync.Mutex
 	perIP    map[string]int
@@ -131,18 +131,19 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 	}
 	db := st.DB()
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		acc:      accounts.New(db, cfg.Domain, 4096),
-		db:       db,
-		secret:   make([]byte, 32),
-		acctLim:  backoff.New(backoff.Policy{Free: 3}),
-		ipLim:    backoff.New(backoff.Policy{Free: 10}),
-		idle:     idleTimeout,
-		pingWait: pingTimeout,
-		now:      time.Now,
-		perIP:    make(map[string]int),
-		conns:    make(map[*conn]struct{}),
+		cfg:       cfg,
+		log:       log,
+		acc:       accounts.New(db, cfg.Domain, 4096),
+		db:        db,
+		secret:    make([]byte, 32),
+		acctLim:   backoff.New(backoff.Policy{Free: 3}),
+		ipLim:     backoff.New(backoff.Policy{Free: 10}),
+		idle:      idleTimeout,
+		pingWait:  pingTimeout,
+		parkGrace: parkGrace,
+		now:       time.Now,
+		perIP:     make(map[string]int),
+		conns:     make(map[*conn]struct{}),
 	}
 	rand.Read(s.secret)
 	s.tlsCfg = tlsCfg.Clone()

@@ -2,7 +2,15 @@ package xmpp
 
 import (
 	"context"
+	"errors"
+	"time"
 )
+
+// parkGrace is how long a session with nothing to read waits on its own
+// goroutine before it parks on a fresh one (Server.parkGrace).
+const parkGrace = time.Second
+
+var errGraceOver = errors.New("xmpp: idle past the park grace")
 
 // session reads and handles the stanzas of a bound session. When nothing
 // is left to read anywhere (our guard, the decoder, TLS's record buffer,
@@ -20,6 +28,14 @@ func (c *conn) session(ctx context.Context) error {
 			ready := c.guard.Poll()
 			c.raw.nonblock = false
 			if !ready {
+				// A chatty session's next stanza comes soon: wait here
+				// (shallow) for a while first, since a fresh goroutine
+				// grows its stack again for every stanza it reads.
+				if err := c.waitGrace(); err == nil {
+					continue
+				} else if err != errGraceOver {
+					return err
+				}
 				c.s.parked.Add(1)
 				go c.guarded(ctx, c.resume)
 				return errParked
@@ -66,4 +82,27 @@ func (c *conn) wait() error {
 			return err
 		}
 	}
+}
+
+// setReadDeadline sets the idle read deadline (bind, onTimeout).
+func (c *conn) setReadDeadline(t time.Time) {
+	c.deadline = t
+	c.raw.SetReadDeadline(t)
+}
+
+// waitGrace waits for input for up to parkGrace, with the socket's one
+// deadline timer moved forward and back: nil when input came,
+// errGraceOver when the grace (or the idle deadline) passed.
+func (c *conn) waitGrace() error {
+	g := time.Now().Add(c.s.parkGrace)
+	if g.After(c.deadline) {
+		return errGraceOver // the idle deadline comes first: wait parked
+	}
+	c.raw.SetReadDeadline(g)
+	err := c.raw.waitReadable()
+	c.raw.SetReadDeadline(c.deadline)
+	if err != nil && isTimeout(err) {
+		return errGraceOver
+	}
+	return err
 }

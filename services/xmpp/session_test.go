@@ -20,7 +20,15 @@ func waitParked(t *testing.T, s *testServer, n int64) {
 // stanzas split across writes, several stanzas and whitespace in one
 // write, and the end of the stream.
 func TestParkedSessions(t *testing.T) {
-	s := startServer(t, nil)
+	// No grace: every wait parks on a fresh goroutine. A short grace:
+	// a session first waits in place, and parks once the grace runs out.
+	for _, grace := range []time.Duration{0, 20 * time.Millisecond} {
+		t.Run(grace.String(), func(t *testing.T) { testParkedSessions(t, grace) })
+	}
+}
+
+func testParkedSessions(t *testing.T, grace time.Duration) {
+	s := startServer(t, nil, func(s *Server) { s.parkGrace = grace })
 	alice := login(t, s, "alice", "a")
 	bob := login(t, s, "bob", "b")
 	waitParked(t, s, 2)
