@@ -87,6 +87,8 @@ type conn struct {
 	lastTotal uint64
 	pingID    string
 	deadline  time.Time // the read deadline for idleness (session.go)
+	polled    bool      // pollFD ran (session.go)
+	pollFn    func(uintptr) bool
 }
 
 func (s *Server) newConn(nc net.Conn, direct bool) *conn {
@@ -95,7 +97,9 @@ func (s *Server) newConn(nc net.Conn, direct bool) *conn {
 		ip = nc.RemoteAddr().String()
 	}
 	raw := newRawConn(nc)
-	return &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip}
+	c := &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip}
+	c.pollFn = c.pollFD
+	return c
 }
 
 func (c *conn) secure() bool { return c.tls != nil }

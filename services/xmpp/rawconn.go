@@ -18,6 +18,8 @@ type rawConn struct {
 
 	// Only the session's reader goroutine touches these.
 	nonblock bool
+	inFD     bool // inside a sc.Read callback: read fd directly
+	fd       uintptr
 	p        []byte
 	n        int
 	err      error
@@ -69,7 +71,11 @@ func (r *rawConn) Read(p []byte) (int, error) {
 		return r.Conn.Read(p)
 	}
 	r.p = p
-	if err := r.sc.Read(r.readFn); err != nil {
+	if r.inFD {
+		// Called back from inside sc.Read (session.go's pollFD): the
+		// fd is ours to read directly.
+		r.readNow(r.fd)
+	} else if err := r.sc.Read(r.readFn); err != nil {
 		r.p = nil
 		return 0, err
 	}

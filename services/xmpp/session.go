@@ -23,26 +23,20 @@ func (c *conn) session(ctx context.Context) error {
 	for {
 		// Whitespace (keepalives) is skipped here so that the decoder
 		// never waits inside a text token for the next stanza.
-		for c.raw.sc != nil && c.guard.SkipSpace() == 0 && c.decoderIdle() {
-			c.raw.nonblock = true
-			ready := c.guard.Poll()
-			c.raw.nonblock = false
-			if !ready {
-				// A chatty session's next stanza comes soon: wait here
-				// (shallow) for a while first, since a fresh goroutine
-				// grows its stack again for every stanza it reads.
-				if err := c.waitGrace(); err == nil {
-					continue
-				} else if err != errGraceOver {
-					return err
-				}
-				c.s.parked.Add(1)
-				go c.guarded(ctx, c.resume)
-				return errParked
+		for c.raw.sc != nil && c.guard.SkipSpace() == 0 && !c.guard.Failed() && c.decoderIdle() {
+			// A chatty session's next stanza comes soon: wait here
+			// (shallow) for a while first, since a fresh goroutine grows
+			// its stack again for every stanza it reads.
+			err := c.waitGrace()
+			if err == nil {
+				continue
 			}
-			if c.guard.Buffered() == 0 {
-				break // an error (EOF) for next to report
+			if err != errGraceOver {
+				return err
 			}
+			c.s.parked.Add(1)
+			go c.guarded(ctx, c.resume)
+			return errParked
 		}
 		el, err := c.next()
 		if err != nil {
@@ -90,19 +84,47 @@ func (c *conn) setReadDeadline(t time.Time) {
 	c.raw.SetReadDeadline(t)
 }
 
-// waitGrace waits for input for up to parkGrace, with the socket's one
-// deadline timer moved forward and back: nil when input came,
-// errGraceOver when the grace (or the idle deadline) passed.
+// waitGrace reads what there is without blocking (from TLS's buffered
+// records or the socket) and, if that is nothing, waits for input for up
+// to parkGrace with the socket's one deadline timer moved forward and
+// back. nil: the guard has input (or an error) to hand out; errGraceOver:
+// the grace (or the idle deadline) passed with nothing read.
+//
+// The read is made from inside the poller's callback, after it armed
+// the readiness wait, so that no extra syscall is needed to learn that
+// the socket is empty before waiting.
 func (c *conn) waitGrace() error {
 	g := time.Now().Add(c.s.parkGrace)
-	if g.After(c.deadline) {
-		return errGraceOver // the idle deadline comes first: wait parked
+	c.polled = false
+	var err error
+	if c.s.parkGrace > 0 && !g.After(c.deadline) {
+		c.raw.SetReadDeadline(g)
+		err = c.raw.sc.Read(c.pollFn)
+		c.raw.SetReadDeadline(c.deadline)
 	}
-	c.raw.SetReadDeadline(g)
-	err := c.raw.waitReadable()
-	c.raw.SetReadDeadline(c.deadline)
+	if !c.polled {
+		// The wait never started: still make sure nothing is buffered
+		// before parking.
+		c.raw.nonblock = true
+		ready := c.guard.Poll()
+		c.raw.nonblock = false
+		if ready {
+			return nil
+		}
+		return errGraceOver
+	}
 	if err != nil && isTimeout(err) {
 		return errGraceOver
 	}
 	return err
+}
+
+// pollFD is the poller's callback for waitGrace: one non-blocking read
+// through TLS into the guard; false (nothing yet) makes the poller wait.
+func (c *conn) pollFD(fd uintptr) bool {
+	c.polled = true
+	c.raw.nonblock, c.raw.inFD, c.raw.fd = true, true, fd
+	ready := c.guard.Poll()
+	c.raw.nonblock, c.raw.inFD = false, false
+	return ready
 }

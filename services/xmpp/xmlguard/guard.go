@@ -146,6 +146,10 @@ func (g *Guard) SkipSpace() int {
 	return len(g.cur) - g.pos
 }
 
+// Failed reports whether a read error or a limit violation waits to be
+// returned.
+func (g *Guard) Failed() bool { return g.err != nil || g.bad != nil }
+
 // Poll reads once from the underlying reader if nothing is buffered;
 // the caller makes that read non-blocking. It reports false, keeping no
 // error and no buffer, when the read timed out or would block with
