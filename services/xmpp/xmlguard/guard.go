@@ -343,6 +343,11 @@ func (g *Guard) endElement(pop bool) {
 }
 
 func isTimeout(err error) bool {
+	// The direct assertion first: errors.As allocates, and a
+	// non-blocking poll sees a would-block error on every idle read.
+	if t, ok := err.(interface{ Timeout() bool }); ok {
+		return t.Timeout()
+	}
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
