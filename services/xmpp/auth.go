@@ -132,6 +132,7 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 				return err
 			}
 			c.authed, c.user = true, srv.Username()
+			c.cb = nil // not needed again; a held session should not keep it
 			c.s.log.Debug("xmpp: authenticated", "user", c.user, "mech", mech, "ip", c.ip)
 			return c.openStream()
 		}

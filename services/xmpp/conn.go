@@ -55,8 +55,10 @@ type conn struct {
 	overLimit bool // over the per-IP limit: refused once the stream opens
 	ended     bool // end ran (only the reader goroutine touches it)
 
-	guard *xmlguard.Guard
-	dec   *xml.Decoder
+	guard  *xmlguard.Guard
+	dec    *xml.Decoder // nil while parked (decoder.go)
+	decOff int64        // decoder offset not from the guard (decoder.go)
+	hdr    string       // the stream header to remake dec with
 
 	wmu    sync.Mutex
 	closed bool        // no more writes (under wmu)
@@ -269,6 +271,7 @@ func (c *conn) openStream() error {
 	c.guard.OnTimeout = c.onTimeout
 	c.dec = xml.NewDecoder(c.guard)
 	c.dec.Strict = true
+	c.decOff = 0
 	c.opened.Store(false)
 	var start xml.StartElement
 	for {
@@ -291,6 +294,7 @@ func (c *conn) openStream() error {
 		}
 		break
 	}
+	c.hdr = streamHeader(start)
 	var from string
 	for _, a := range start.Attr {
 		if a.Name.Space == "" && a.Name.Local == "from" {

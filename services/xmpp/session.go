@@ -35,6 +35,7 @@ func (c *conn) session(ctx context.Context) error {
 				return err
 			}
 			c.s.parked.Add(1)
+			c.dropDecoder()
 			go c.guarded(ctx, c.resume)
 			return errParked
 		}
@@ -52,7 +53,7 @@ func (c *conn) session(ctx context.Context) error {
 // guard handed out, so that it holds no byte of its own.
 func (c *conn) decoderIdle() bool {
 	g := c.guard
-	return uint64(c.dec.InputOffset()) == g.Total-uint64(g.Buffered())-g.Skipped
+	return uint64(c.dec.InputOffset()-c.decOff) == g.Total-uint64(g.Buffered())-g.Skipped
 }
 
 // resume runs on a parked session's new goroutine: wait for input (or
@@ -61,6 +62,9 @@ func (c *conn) resume(ctx context.Context) error {
 	err := c.wait()
 	c.s.parked.Add(-1)
 	if err != nil {
+		return err
+	}
+	if err := c.decoder(); err != nil {
 		return err
 	}
 	return c.session(ctx)

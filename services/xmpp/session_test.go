@@ -72,3 +72,48 @@ func testParkedSessions(t *testing.T, grace time.Duration) {
 	}
 	waitParked(t, s, 1)
 }
+
+// TestParkedDecoderRemade: a parked session's decoder is remade from the
+// client's own stream header, so prefixes it declared there still resolve
+// and its closing tag (with its prefix for the streams namespace) still
+// matches. No grace: the session parks before every stanza.
+func TestParkedDecoderRemade(t *testing.T) {
+	s := startServer(t, nil, func(s *Server) { s.parkGrace = 0 })
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+
+	c := dial(t, s.c2s)
+	c.open("")
+	c.starttls()
+	c.open("")
+	if e := c.plain("alice", "pencil"); e.Name.Local != "success" {
+		t.Fatalf("login: %s", e)
+	}
+	c.send("<x:stream xmlns:x='http://etherx.jabber.org/streams' xmlns='jabber:client' xmlns:foo='urn:foo' to='localhost' version='1.0'>")
+	if f := c.next(); f.Name.Local != "features" {
+		t.Fatalf("want features, got %s", f)
+	}
+	c.bind("a")
+	waitParked(t, s, 2)
+	c.send("<message to='bob@localhost' type='chat' id='p1'><foo:bar foo:x='1'/><body>one</body></message>")
+	bob.expect("<message to='bob@localhost' type='chat' id='p1' from='alice@localhost/a'><bar xmlns='urn:foo' xmlns:ns1='urn:foo' ns1:x='1'/><body>one</body></message>")
+	waitParked(t, s, 2)
+	c.send("<message to='bob@localhost' type='chat' id='p2'><body>two</body></message>")
+	bob.expect("<message to='bob@localhost' type='chat' id='p2' from='alice@localhost/a'><body>two</body></message>")
+	waitParked(t, s, 2)
+	c.send("</x:stream>")
+	// The server answers the close with its own, not a stream error.
+	for {
+		e, err := c.tryNext()
+		if err != nil {
+			break
+		}
+		if e.Name.Local == "error" {
+			t.Fatalf("stream error after a clean close: %s", e)
+		}
+	}
+	for s.router.Sessions() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+}
