@@ -52,6 +52,7 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ring := NewLogRing(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), 2000)
 	log := slog.New(ring)
+	tuneGC(log)
 
 	cfg, cfgErr := config.Load(*configFile, base)
 	cfg.DataDir = *dataDir // the flag decides where the data is, not the file
