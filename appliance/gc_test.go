@@ -21,3 +21,21 @@ func TestParseMemTotal(t *testing.T) {
 		}
 	}
 }
+
+func TestGCPercentFor(t *testing.T) {
+	for _, tc := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},
+		{1 << 20, 100},
+		{8 << 20, 100},
+		{10 << 20, 80},
+		{16 << 20, 50},
+		{200 << 20, 50},
+	} {
+		if got := gcPercentFor(tc.live); got != tc.want {
+			t.Errorf("live %d MiB: GOGC %d, want %d", tc.live>>20, got, tc.want)
+		}
+	}
+}

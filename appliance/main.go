@@ -52,7 +52,6 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ring := NewLogRing(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), 2000)
 	log := slog.New(ring)
-	tuneGC(log)
 
 	cfg, cfgErr := config.Load(*configFile, base)
 	cfg.DataDir = *dataDir // the flag decides where the data is, not the file
@@ -99,6 +98,7 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	tuneGC(ctx, log)
 	box := New(sys)
 	if cfgErr == nil {
 		gdev, err := gpio.Open(cfg.GPIO, gpio.Options{OnEvent: box.ButtonEvent, Logger: log})
