@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,35 @@ func TestParkedDecoderRemade(t *testing.T) {
 	}
 	for s.router.Sessions() != 1 {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBurstOrder: stanzas that arrive together are delivered in order per
+// sender, also while another sender writes to the same recipient (inline
+// writes and the writer goroutine's batches interleave).
+func TestBurstOrder(t *testing.T) {
+	s := startServer(t, nil)
+	alice := login(t, s, "alice", "a")
+	carol := login(t, s, "carol", "c")
+	bob := login(t, s, "bob", "b")
+	bob.send("<presence/>")
+	bob.expect("<presence from='bob@localhost/b'/>")
+	burst := func(id string) string {
+		var b strings.Builder
+		for i := 0; i < 50; i++ {
+			b.WriteString("<message to='bob@localhost' type='chat' id='" + id + strconv.Itoa(i) + "'><body>x</body></message>")
+		}
+		return b.String()
+	}
+	alice.send(burst("a"))
+	carol.send(burst("c"))
+	next := map[string]int{}
+	for n := 0; n < 100; n++ {
+		id := bob.next().Get("id")
+		k := id[:1]
+		if want := k + strconv.Itoa(next[k]); id != want {
+			t.Fatalf("got %s, want %s", id, want)
+		}
+		next[k]++
 	}
 }
