@@ -570,6 +570,9 @@ func (c *conn) onTimeout() bool {
 }
 
 func escapeAttr(s string) string {
+	if s == "" {
+		return "" // SetAttr would drop an empty attribute
+	}
 	e := elem.New("", "x", "a", s)
 	out := string(e.Append(nil, ""))
 	return out[len("<x a='") : len(out)-len("'/>")]
