@@ -47,7 +47,13 @@ const (
 
 const bufSize = 4096
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// smallSize is the buffer a stream that is not in bulk reads into.
+const smallSize = 256
+
+var (
+	bufPool   = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+	smallPool = sync.Pool{New: func() any { b := make([]byte, smallSize); return &b }}
+)
 
 // A Guard reads from an underlying reader and checks every byte.
 type Guard struct {
@@ -61,9 +67,8 @@ type Guard struct {
 	Total uint64
 	// Skipped counts bytes SkipSpace consumed (the reader never saw them).
 	Skipped uint64
-	buf     *[]byte   // pooled buffer, held only while bulk input flows
-	small   [256]byte // where an idle stream waits for its next bytes
-	cur     []byte    // unread input
+	buf     *[]byte // pooled buffer (small or bulk) holding cur; none when drained by Poll
+	cur     []byte  // unread input
 	pos     int
 	bulk    bool  // the last read filled its buffer: more is likely queued
 	err     error // read error, returned once buffered bytes are used
@@ -158,15 +163,16 @@ func (g *Guard) Poll() bool {
 	if g.pos < len(g.cur) || g.err != nil || g.bad != nil {
 		return true
 	}
-	if g.buf != nil {
-		bufPool.Put(g.buf)
-		g.buf = nil
-	}
-	dst := g.small[:]
+	g.release()
+	g.buf = smallPool.Get().(*[]byte)
+	dst := *g.buf
 	n, err := g.r.Read(dst)
 	g.cur, g.pos = dst[:n], 0
 	g.bulk = n == len(dst)
 	g.Total += uint64(n)
+	if n == 0 {
+		g.release() // a parked stream keeps no buffer
+	}
 	switch {
 	case n > 0:
 		g.err = err
@@ -180,23 +186,34 @@ func (g *Guard) Poll() bool {
 	return true
 }
 
-// fill reads more input. An idle stream blocks reading into the small
-// inline buffer; only when reads come back full (bulk input) does it take
-// a pooled 4 KiB buffer, and it gives it back once drained, so held
-// sessions keep no read buffer.
+// release gives the drained read buffer back to its pool.
+func (g *Guard) release() {
+	if g.buf == nil {
+		return
+	}
+	g.cur, g.pos = nil, 0
+	if len(*g.buf) == bufSize {
+		bufPool.Put(g.buf)
+	} else {
+		smallPool.Put(g.buf)
+	}
+	g.buf = nil
+}
+
+// fill reads more input. A stream reads into a small pooled buffer; only
+// when reads come back full (bulk input) does it take a pooled 4 KiB one.
+// Either goes back once drained, so parked sessions keep no read buffer.
 func (g *Guard) fill() error {
 	if g.err != nil {
 		return g.err
 	}
-	if g.buf != nil {
-		bufPool.Put(g.buf)
-		g.buf = nil
-	}
-	dst := g.small[:]
+	g.release()
 	if g.bulk {
 		g.buf = bufPool.Get().(*[]byte)
-		dst = *g.buf
+	} else {
+		g.buf = smallPool.Get().(*[]byte)
 	}
+	dst := *g.buf
 	n, err := g.r.Read(dst)
 	for n == 0 && err != nil && g.OnTimeout != nil && isTimeout(err) && g.OnTimeout() {
 		n, err = g.r.Read(dst)
@@ -210,6 +227,7 @@ func (g *Guard) fill() error {
 		}
 		return nil
 	}
+	g.release()
 	if err == nil {
 		err = io.ErrNoProgress
 	}
