@@ -34,6 +34,7 @@ func Main(args []string, stderr io.Writer) int {
 	dev := fs.Bool("dev", false, "dev mode: data under ./var/dev, software key sealer, fake GPIO, self-signed TLS, domain localhost")
 	dataDir := fs.String("data", "", "data directory (default /perm/box, or ./var/dev with -dev)")
 	configFile := fs.String("config", "", "config file (default DATA/config.json)")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060), for profiling under load")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -86,11 +87,18 @@ func Main(args []string, stderr io.Writer) int {
 	if *dev {
 		printDevBanner(stderr, cfg, *configFile)
 	}
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr, log); err != nil {
+			fmt.Fprintf(stderr, "boxd: %v\n", err)
+			return 2
+		}
+	}
 	if !*dev {
 		sys.Reboot = rebootMachine
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	tuneGC(ctx, log)
 	box := New(sys)
 	if cfgErr == nil {
 		gdev, err := gpio.Open(cfg.GPIO, gpio.Options{OnEvent: box.ButtonEvent, Logger: log})

@@ -11,11 +11,16 @@ import (
 	"github.com/chatsecure/box/services/xmpp/sasl"
 )
 
+// bindings are the channel bindings of this TLS connection, worked out
+// once: the features, the mechanism check and the SASL server all ask.
 func (c *conn) bindings() map[string][]byte {
 	if c.tls == nil {
 		return nil
 	}
-	return sasl.Bindings(c.tls.ConnectionState(), c.s.cert)
+	if c.cb == nil {
+		c.cb = sasl.Bindings(c.tls.ConnectionState(), c.s.cert)
+	}
+	return c.cb
 }
 
 func (c *conn) mechanisms() []string {
@@ -133,6 +138,7 @@ func (c *conn) auth(ctx context.Context, el *elem.Element) error {
 				return err
 			}
 			c.authed, c.user = true, srv.Username()
+			c.cb = nil // not needed again; a held session should not keep it
 			c.s.log.Debug("xmpp: authenticated", "user", c.user, "mech", mech, "ip", c.ip)
 			return c.openStream()
 		}

@@ -46,14 +46,19 @@ func (e *streamError) Error() string { return "xmpp: stream error " + e.cond + "
 // session's stream. One goroutine reads; any goroutine may write.
 type conn struct {
 	s      *Server
-	raw    net.Conn
+	raw    *rawConn
 	nc     net.Conn // raw, or the TLS conn over it
 	tls    *tls.Conn
 	direct bool
 	ip     string
 
-	guard *xmlguard.Guard
-	dec   *xml.Decoder
+	overLimit bool // over the per-IP limit: refused once the stream opens
+	ended     bool // end ran (only the reader goroutine touches it)
+
+	guard  *xmlguard.Guard
+	dec    *xml.Decoder // nil while parked (decoder.go)
+	decOff int64        // decoder offset not from the guard (decoder.go)
+	hdr    string       // the stream header to remake dec with
 
 	wmu    sync.Mutex
 	closed bool        // no more writes (under wmu)
@@ -77,11 +82,15 @@ type conn struct {
 	// preauthToken is an invite token accepted by <preauth/> (XEP-0445)
 	// on this stream, which allows one in-band registration.
 	preauthToken string
+	cb           map[string][]byte // channel bindings (auth.go)
 	rc           *router.Conn
 
 	// Dead-peer detection once bound.
 	lastTotal uint64
 	pingID    string
+	deadline  time.Time // the read deadline for idleness (session.go)
+	polled    bool      // pollFD ran (session.go)
+	pollFn    func(uintptr) bool
 }
 
 func (s *Server) newConn(nc net.Conn, direct bool) *conn {
@@ -89,29 +98,41 @@ func (s *Server) newConn(nc net.Conn, direct bool) *conn {
 	if err != nil {
 		ip = nc.RemoteAddr().String()
 	}
-	return &conn{s: s, raw: nc, nc: nc, direct: direct, ip: ip}
+	raw := newRawConn(nc)
+	c := &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip}
+	c.pollFn = c.pollFD
+	return c
 }
 
 func (c *conn) secure() bool { return c.tls != nil }
 
 func (c *conn) serve(ctx context.Context) {
-	defer c.raw.Close()
+	c.overLimit = !c.s.acquireIP(c.ip)
+	c.guarded(ctx, c.start)
+}
+
+// errParked means the session's reader handed over to a new goroutine
+// (park) and this one just returns.
+var errParked = errors.New("xmpp: session parked")
+
+// guarded runs step and, unless the session parked, ends it.
+func (c *conn) guarded(ctx context.Context, step func(context.Context) error) {
 	// A bug in one stanza's handling must not take the box down: end
 	// that stream, keep serving the others.
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("xmpp: panic serving a stream", "ip", c.ip, "user", c.user, "panic", r, "stack", string(debug.Stack()))
-			if c.rc != nil {
-				c.rc.Unbind()
-			}
-			c.Close("internal-server-error", "")
-			c.writers.Wait()
+			c.end(&streamError{"internal-server-error", ""})
 		}
 	}()
-	overLimit := !c.s.acquireIP(c.ip)
-	if !overLimit {
-		defer c.s.releaseIP(c.ip)
+	if err := step(ctx); err != errParked {
+		c.end(err)
 	}
+}
+
+// start runs on the accepting goroutine: TLS for direct TLS, then the
+// stream.
+func (c *conn) start(ctx context.Context) error {
 	// Everything up to resource binding must finish by the auth deadline
 	// (slowloris and idle unauthenticated streams).
 	c.raw.SetDeadline(time.Now().Add(time.Duration(c.s.cfg.AuthTimeout)))
@@ -119,18 +140,36 @@ func (c *conn) serve(ctx context.Context) {
 		t := tls.Server(c.raw, c.s.direct)
 		if err := t.HandshakeContext(ctx); err != nil {
 			c.s.log.Debug("xmpp: direct TLS handshake", "ip", c.ip, "err", err)
-			return
+			return errHandshake
 		}
 		c.tls, c.nc = t, t
 	}
-	err := c.run(ctx, overLimit)
+	return c.run(ctx, c.overLimit)
+}
+
+// errHandshake: the direct TLS handshake failed; nothing can be said.
+var errHandshake = errors.New("xmpp: TLS handshake failed")
+
+// end finishes the connection once, on whichever goroutine reads it last.
+func (c *conn) end(err error) {
+	if c.ended {
+		return
+	}
+	c.ended = true
 	if c.rc != nil {
 		c.rc.Unbind()
 	}
-	c.fail(err)
-	// Let the writer put out what is queued (the stream error last)
-	// before the deferred close; it is bounded by the write deadline.
-	c.writers.Wait()
+	if err != errHandshake {
+		c.fail(err)
+		// Let the writer put out what is queued (the stream error last)
+		// before the close; it is bounded by the write deadline.
+		c.writers.Wait()
+	}
+	c.raw.Close()
+	if !c.overLimit {
+		c.s.releaseIP(c.ip)
+	}
+	c.s.connDone(c)
 }
 
 // fail ends the stream for err: a stream error where one applies.
@@ -181,9 +220,26 @@ func (c *conn) writeLocked(b []byte) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if !c.raw.tryWrite.Load() {
+		// A non-blocking write needs no deadline.
+		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
 	if _, err := c.nc.Write(b); err != nil {
 		// A timed-out TLS write leaves the conn unusable: close it.
+		c.closed = true
+		c.raw.Close()
+		return err
+	}
+	return nil
+}
+
+// flushLocked writes what a non-blocking write left pending.
+func (c *conn) flushLocked() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.raw.Flush(); err != nil {
 		c.closed = true
 		c.raw.Close()
 		return err
@@ -215,6 +271,7 @@ func (c *conn) openStream() error {
 	c.guard.OnTimeout = c.onTimeout
 	c.dec = xml.NewDecoder(c.guard)
 	c.dec.Strict = true
+	c.decOff = 0
 	c.opened.Store(false)
 	var start xml.StartElement
 	for {
@@ -237,6 +294,7 @@ func (c *conn) openStream() error {
 		}
 		break
 	}
+	c.hdr = streamHeader(start)
 	var from string
 	for _, a := range start.Attr {
 		if a.Name.Space == "" && a.Name.Local == "from" {
@@ -388,13 +446,12 @@ func (c *conn) run(ctx context.Context, overLimit bool) error {
 			if err := c.auth(ctx, el); err != nil {
 				return err
 			}
-		case c.rc == nil:
+		default:
 			if err := c.bind(el); err != nil {
 				return err
 			}
-		default:
-			if err := c.stanza(ctx, el); err != nil {
-				return err
+			if c.rc != nil {
+				return c.session(ctx)
 			}
 		}
 	}
@@ -478,7 +535,7 @@ func (c *conn) bind(el *elem.Element) error {
 	rc.SetPong(func(id string) {})
 	// From now on the deadline is about idleness, not authentication.
 	c.lastTotal = c.guard.Total
-	c.raw.SetReadDeadline(time.Now().Add(c.s.idle))
+	c.setReadDeadline(time.Now().Add(c.s.idle))
 	c.raw.SetWriteDeadline(time.Time{})
 	reply := elem.Result(el).Add(elem.New(nsBind, "bind").Add(elem.New(nsBind, "jid").AddText(rc.JID().String())))
 	return c.Send(reply)
@@ -496,7 +553,7 @@ func (c *conn) onTimeout() bool {
 	if c.guard.Total != c.lastTotal {
 		c.lastTotal = c.guard.Total
 		c.pingID = ""
-		c.raw.SetReadDeadline(now.Add(c.s.idle))
+		c.setReadDeadline(now.Add(c.s.idle))
 		return true
 	}
 	if c.pingID != "" {
@@ -508,11 +565,14 @@ func (c *conn) onTimeout() bool {
 	if err := c.Send(ping.Request(c.pingID, c.rc.JID().String())); err != nil {
 		return false
 	}
-	c.raw.SetReadDeadline(now.Add(c.s.pingWait))
+	c.setReadDeadline(now.Add(c.s.pingWait))
 	return true
 }
 
 func escapeAttr(s string) string {
+	if s == "" {
+		return "" // SetAttr would drop an empty attribute
+	}
 	e := elem.New("", "x", "a", s)
 	out := string(e.Append(nil, ""))
 	return out[len("<x a='") : len(out)-len("'/>")]

@@ -13,10 +13,17 @@
 // could not see the plaintext. mellium.im/xmpp/jid does the JID rules and
 // mellium's client is used in the tests as a client nobody here wrote.
 //
-// Each connection has one reader goroutine; output to a session is queued
-// and written by a goroutine that exists only while there is output, so a
-// slow reader never stalls its senders (it is dropped past 1 MiB queued)
-// and an idle session holds no goroutine but its reader and no buffers.
+// Each connection has one reader goroutine. Output to a session is sealed
+// and written at once on the sender's goroutine with a non-blocking socket
+// write when nothing is queued (outq.go); what the socket does not take,
+// and what comes while a write is under way, is written by a goroutine
+// that exists only while there is output, so a slow reader never stalls
+// its senders (it is dropped past 1 MiB queued). A bound session with
+// nothing left to read waits in place for a second, then parks
+// (session.go): a fresh goroutine waits for the socket to become
+// readable, holding no read buffer and no XML decoder (decoder.go), while
+// the reader that grew its stack in TLS and the decoder returns; an idle
+// session so costs one minimum-size stack.
 // Unauthenticated streams must bind within AuthTimeout; bound sessions
 // idle for 4 minutes get an XEP-0199 ping and are dropped if nothing
 // arrives within a minute.

@@ -52,7 +52,7 @@ func FuzzStanzaReader(f *testing.F) {
 	srv := &Server{cfg: config.XMPP{Domain: "localhost", MaxStanzaBytes: max}, caps: disco.Info{}.Caps(), now: time.Now}
 	f.Fuzz(func(t *testing.T, in string) {
 		c := &conn{s: srv}
-		c.raw = &bytesConn{r: strings.NewReader(in)}
+		c.raw = newRawConn(&bytesConn{r: strings.NewReader(in)})
 		c.nc = c.raw
 		if err := c.openStream(); err != nil {
 			return

@@ -28,10 +28,12 @@ func release(o outBuf) {
 	}
 }
 
-// Send implements router.Sender. It only queues: the bytes go out from a
-// writer goroutine that exists while there is something to write, so the
-// sender (often another user's session) never waits on this socket, and
-// bursts leave in one write.
+// Send implements router.Sender. When no write is under way it seals and
+// writes the stanza at once on the caller's goroutine, without blocking:
+// what the socket does not take is flushed by a writer goroutine. Else it
+// queues behind the write under way. So the sender (often another user's
+// session) never waits on this socket, a delivery costs no goroutine
+// hand-off, and bursts leave in one write.
 func (c *conn) Send(st *elem.Element) error {
 	bp := writePool.Get().(*[]byte)
 	b := st.Append((*bp)[:0], elem.NSClient)
@@ -54,6 +56,34 @@ func (c *conn) enqueue(o outBuf, final bool) error {
 		c.s.log.Debug("xmpp: dropping a session that does not read", "ip", c.ip, "user", c.user)
 		c.raw.Close()
 		return errSlowReader
+	}
+	if !c.writing && !final {
+		// Nothing under way: write it now. Sends that come meanwhile
+		// queue behind it.
+		c.writing = true
+		c.qmu.Unlock()
+		c.wmu.Lock()
+		c.raw.tryWrite.Store(true)
+		err := c.writeLocked(o.b)
+		c.raw.tryWrite.Store(false)
+		pending := c.raw.Pending()
+		c.wmu.Unlock()
+		release(o)
+		c.qmu.Lock()
+		if err != nil {
+			c.closing = true
+		}
+		start := len(c.q) > 0 || pending
+		if start {
+			c.writers.Add(1)
+		} else {
+			c.writing = false
+		}
+		c.qmu.Unlock()
+		if start {
+			go c.writer()
+		}
+		return err
 	}
 	c.q = append(c.q, o)
 	c.queued += len(o.b)
@@ -82,6 +112,20 @@ func (c *conn) writer() {
 		q := c.q
 		c.q, c.queued = nil, 0
 		if len(q) == 0 {
+			c.qmu.Unlock()
+			// What a non-blocking write left over goes out first.
+			c.wmu.Lock()
+			if c.raw.Pending() && !failed {
+				if err := c.flushLocked(); err != nil {
+					failed = true
+				}
+			}
+			c.wmu.Unlock()
+			c.qmu.Lock()
+			if len(c.q) > 0 {
+				c.qmu.Unlock()
+				continue
+			}
 			c.writing = false
 			closing := c.closing
 			c.qmu.Unlock()

@@ -69,7 +69,7 @@ func FuzzRegister(f *testing.F) {
 		}
 
 		c := &conn{s: s}
-		c.raw = &bytesConn{r: strings.NewReader(strings.ReplaceAll(in, "TOKEN", token.Token))}
+		c.raw = newRawConn(&bytesConn{r: strings.NewReader(strings.ReplaceAll(in, "TOKEN", token.Token))})
 		c.nc = c.raw
 		if err := c.openStream(); err == nil {
 			for {

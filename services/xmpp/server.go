@@ -76,11 +76,12 @@ type Server struct {
 	ipLim   *backoff.Limiter
 	invites atomic.Pointer[invitesBox] // nil: no in-band registration
 	health  healthLogins               // one-shot logins of the box's health check
+	parked  atomic.Int64               // sessions waiting parked (session.go)
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
-	idle, pingWait time.Duration
-	now            func() time.Time
+	idle, pingWait, parkGrace time.Duration
+	now                       func() time.Time
 
 	mu       sync.Mutex
 	perIP    map[string]int
@@ -131,18 +132,19 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 	}
 	db := st.DB()
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		acc:      accounts.New(db, cfg.Domain, 4096),
-		db:       db,
-		secret:   make([]byte, 32),
-		acctLim:  backoff.New(backoff.Policy{Free: 3}),
-		ipLim:    backoff.New(backoff.Policy{Free: 10}),
-		idle:     idleTimeout,
-		pingWait: pingTimeout,
-		now:      time.Now,
-		perIP:    make(map[string]int),
-		conns:    make(map[*conn]struct{}),
+		cfg:       cfg,
+		log:       log,
+		acc:       accounts.New(db, cfg.Domain, 4096),
+		db:        db,
+		secret:    make([]byte, 32),
+		acctLim:   backoff.New(backoff.Policy{Free: 3}),
+		ipLim:     backoff.New(backoff.Policy{Free: 10}),
+		idle:      idleTimeout,
+		pingWait:  pingTimeout,
+		parkGrace: parkGrace,
+		now:       time.Now,
+		perIP:     make(map[string]int),
+		conns:     make(map[*conn]struct{}),
 	}
 	rand.Read(s.secret)
 	s.tlsCfg = tlsCfg.Clone()
@@ -322,14 +324,18 @@ func (s *Server) accept(ctx context.Context, ln net.Listener, direct bool) {
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			c.serve(ctx)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
+		// The session may move to other goroutines (it parks while
+		// idle); connDone marks its end.
+		go c.serve(ctx)
 	}
+}
+
+// connDone forgets a finished connection.
+func (s *Server) connDone(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // acquireIP counts a connection from ip; false when over the limit.

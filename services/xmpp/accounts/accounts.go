@@ -27,13 +27,19 @@ type Accounts struct {
 	domain string
 	iter   int
 
-	// The box process is the store's only writer, so credentials can be
-	// cached: a login then costs no query.
+	// The box process is the store's only writer, so credentials and the
+	// disabled flag can be cached: a login then costs no query.
 	mu    sync.RWMutex
-	cache map[string]sasl.Credentials
+	cache map[string]entry
 	gen   uint64 // bumped by every change, so a slow read cannot cache stale keys
 
 	onChange func(username string, c Change)
+}
+
+// entry is the cached row of one account.
+type entry struct {
+	creds    sasl.Credentials
+	disabled bool
 }
 
 // Change is what happened to an account, for OnChange.
@@ -70,7 +76,7 @@ func New(db *sql.DB, domain string, iter int) *Accounts {
 	if iter < sasl.MinIterations {
 		iter = sasl.MinIterations
 	}
-	return &Accounts{db: db, domain: domain, iter: iter, cache: make(map[string]sasl.Credentials)}
+	return &Accounts{db: db, domain: domain, iter: iter, cache: make(map[string]entry)}
 }
 
 // Normalize turns "alice" or "alice@domain" into the stored username.
@@ -224,26 +230,35 @@ func (a *Accounts) Exists(ctx context.Context, username string) (bool, error) {
 
 // Credentials returns the SCRAM keys of a normalized username.
 func (a *Accounts) Credentials(ctx context.Context, username string) (sasl.Credentials, bool, error) {
+	e, ok, err := a.load(ctx, username)
+	return e.creds, ok, err
+}
+
+// load returns the account's row, from the cache when it is there.
+func (a *Accounts) load(ctx context.Context, username string) (entry, bool, error) {
 	a.mu.RLock()
-	c, ok := a.cache[username]
+	e, ok := a.cache[username]
 	gen := a.gen
 	a.mu.RUnlock()
 	if ok {
-		return c, true, nil
+		return e, true, nil
 	}
-	err := a.db.QueryRowContext(ctx, `SELECT salt, iter, sha1_stored, sha1_server, sha256_stored, sha256_server
+	c := &e.creds
+	var disabled int
+	err := a.db.QueryRowContext(ctx, `SELECT salt, iter, sha1_stored, sha1_server, sha256_stored, sha256_server, disabled
 		FROM xmpp_accounts WHERE username = ?`, username).Scan(
-		&c.Salt, &c.Iter, &c.SHA1.StoredKey, &c.SHA1.ServerKey, &c.SHA256.StoredKey, &c.SHA256.ServerKey)
+		&c.Salt, &c.Iter, &c.SHA1.StoredKey, &c.SHA1.ServerKey, &c.SHA256.StoredKey, &c.SHA256.ServerKey, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
+		return e, false, nil
 	}
 	if err != nil {
-		return c, false, fmt.Errorf("accounts: credentials %s: %w", username, err)
+		return e, false, fmt.Errorf("accounts: credentials %s: %w", username, err)
 	}
+	e.disabled = disabled != 0
 	a.mu.Lock()
 	if a.gen == gen {
-		a.cache[username] = c
+		a.cache[username] = e
 	}
 	a.mu.Unlock()
-	return c, true, nil
+	return e, true, nil
 }

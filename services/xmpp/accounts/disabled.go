@@ -2,8 +2,6 @@ package accounts
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -16,6 +14,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, user string, disabled bool) 
 		return err
 	}
 	res, err := a.db.ExecContext(ctx, `UPDATE xmpp_accounts SET disabled = ? WHERE username = ?`, b2i(disabled), u)
+	a.forget(u)
 	if err != nil {
 		return fmt.Errorf("accounts: disable %s: %w", u, err)
 	}
@@ -29,17 +28,14 @@ func (a *Accounts) SetDisabled(ctx context.Context, user string, disabled bool) 
 }
 
 // Disabled reports whether a normalized username's account is disabled;
-// false for an unknown one.
+// false for an unknown one. It is answered from the cache (SetDisabled
+// drops the entry) and so costs no query on a login.
 func (a *Accounts) Disabled(ctx context.Context, username string) (bool, error) {
-	var d int
-	err := a.db.QueryRowContext(ctx, `SELECT disabled FROM xmpp_accounts WHERE username = ?`, username).Scan(&d)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	e, _, err := a.load(ctx, username)
 	if err != nil {
 		return false, fmt.Errorf("accounts: disabled %s: %w", username, err)
 	}
-	return d != 0, nil
+	return e.disabled, nil
 }
 
 func b2i(b bool) int {

@@ -198,9 +198,10 @@ func Read(d TokenReader, start xml.StartElement) (*Element, error) {
 	}
 }
 
-// cleanAttr drops namespace declarations: Write makes its own.
+// cleanAttr drops namespace declarations: Write makes its own. It
+// filters in place: the decoder hands each start element a fresh slice.
 func cleanAttr(attrs []xml.Attr) []xml.Attr {
-	out := attrs[:0:0]
+	out := attrs[:0]
 	for _, a := range attrs {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 			continue

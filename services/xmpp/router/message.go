@@ -159,9 +159,12 @@ func (r *Router) deliverMessage(ctx context.Context, msg *elem.Element, from, to
 	// Received carbons go to the recipient's other carbon-enabled
 	// resources.
 	if carbons.Eligible(msg) {
-		bare := to.Bare().String()
+		var bare string
 		for _, o := range conns {
 			if o.carbonsOn() && !contains(targets, o) {
+				if bare == "" {
+					bare = o.bare
+				}
 				o.deliver(carbons.Wrap("received", msg, bare, o.full))
 			}
 		}

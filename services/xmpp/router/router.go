@@ -123,6 +123,9 @@ type Conn struct {
 	held       csi.Queue
 	gone       bool
 	pong       PongFunc
+	// The last "to" parsed (parseTo), touched only by Route's goroutine.
+	lastTo    string
+	lastToJID jid.JID
 	// directed holds JIDs sent directed available presence, which get
 	// unavailable when this resource goes (RFC 6121 §4.6.3).
 	directed map[string]bool
@@ -319,7 +322,7 @@ func (c *Conn) Route(ctx context.Context, st *elem.Element) {
 	st.SetAttr("from", c.full)
 	var to jid.JID
 	if s := st.Get("to"); s != "" {
-		j, err := jid.Parse(s)
+		j, err := c.parseTo(s)
 		if err != nil {
 			if st.Type() != "error" {
 				c.Send(elem.ErrorReply(st, elem.Modify, "jid-malformed"))
@@ -337,6 +340,21 @@ func (c *Conn) Route(ctx context.Context, st *elem.Element) {
 	case "iq":
 		c.routeIQ(ctx, st, to)
 	}
+}
+
+// parseTo parses a "to" address. A session mostly writes to the same
+// JID again, so the last one parsed is kept: the PRECIS and IDNA rules
+// of jid.Parse cost more than the rest of routing a message. Only the
+// session's reading goroutine calls Route.
+func (c *Conn) parseTo(s string) (jid.JID, error) {
+	if s == c.lastTo && s != "" {
+		return c.lastToJID, nil
+	}
+	j, err := jid.Parse(s)
+	if err == nil {
+		c.lastTo, c.lastToJID = s, j
+	}
+	return j, err
 }
 
 func (r *Router) local(j jid.JID) bool { return j.Domainpart() == r.cfg.Domain }

@@ -47,7 +47,13 @@ const (
 
 const bufSize = 4096
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// smallSize is the buffer a stream that is not in bulk reads into.
+const smallSize = 256
+
+var (
+	bufPool   = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+	smallPool = sync.Pool{New: func() any { b := make([]byte, smallSize); return &b }}
+)
 
 // A Guard reads from an underlying reader and checks every byte.
 type Guard struct {
@@ -59,13 +65,14 @@ type Guard struct {
 	OnTimeout func() bool
 	// Total counts bytes read from the underlying reader.
 	Total uint64
-	buf   *[]byte   // pooled buffer, held only while bulk input flows
-	small [256]byte // where an idle stream waits for its next bytes
-	cur   []byte    // unread input
-	pos   int
-	bulk  bool  // the last read filled its buffer: more is likely queued
-	err   error // read error, returned once buffered bytes are used
-	bad   error // limit violation, sticky
+	// Skipped counts bytes SkipSpace consumed (the reader never saw them).
+	Skipped uint64
+	buf     *[]byte // pooled buffer (small or bulk) holding cur; none when drained by Poll
+	cur     []byte  // unread input
+	pos     int
+	bulk    bool  // the last read filled its buffer: more is likely queued
+	err     error // read error, returned once buffered bytes are used
+	bad     error // limit violation, sticky
 
 	st      state
 	quote   byte
@@ -125,23 +132,88 @@ func (g *Guard) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads more input. An idle stream blocks reading into the small
-// inline buffer; only when reads come back full (bulk input) does it take
-// a pooled 4 KiB buffer, and it gives it back once drained, so held
-// sessions keep no read buffer.
+// SkipSpace consumes buffered whitespace between top-level elements (as
+// in a whitespace keepalive), checking it like any other input, and
+// reports how many bytes are still buffered. A reader that then finds
+// nothing buffered can wait for input without sitting inside a parser.
+func (g *Guard) SkipSpace() int {
+	for g.bad == nil && g.pos < len(g.cur) && g.st == sText && g.depth == 1 {
+		c := g.cur[g.pos]
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			break
+		}
+		g.pos++
+		g.Skipped++
+		if err := g.check(c); err != nil {
+			g.bad = err
+		}
+	}
+	return len(g.cur) - g.pos
+}
+
+// Failed reports whether a read error or a limit violation waits to be
+// returned.
+func (g *Guard) Failed() bool { return g.err != nil || g.bad != nil }
+
+// Poll reads once from the underlying reader if nothing is buffered;
+// the caller makes that read non-blocking. It reports false, keeping no
+// error and no buffer, when the read timed out or would block with
+// nothing read; any other outcome is kept for the next ReadByte.
+func (g *Guard) Poll() bool {
+	if g.pos < len(g.cur) || g.err != nil || g.bad != nil {
+		return true
+	}
+	g.release()
+	g.buf = smallPool.Get().(*[]byte)
+	dst := *g.buf
+	n, err := g.r.Read(dst)
+	g.cur, g.pos = dst[:n], 0
+	g.bulk = n == len(dst)
+	g.Total += uint64(n)
+	if n == 0 {
+		g.release() // a parked stream keeps no buffer
+	}
+	switch {
+	case n > 0:
+		g.err = err
+	case err == nil:
+		return false
+	case isTimeout(err):
+		return false
+	default:
+		g.err = err
+	}
+	return true
+}
+
+// release gives the drained read buffer back to its pool.
+func (g *Guard) release() {
+	if g.buf == nil {
+		return
+	}
+	g.cur, g.pos = nil, 0
+	if len(*g.buf) == bufSize {
+		bufPool.Put(g.buf)
+	} else {
+		smallPool.Put(g.buf)
+	}
+	g.buf = nil
+}
+
+// fill reads more input. A stream reads into a small pooled buffer; only
+// when reads come back full (bulk input) does it take a pooled 4 KiB one.
+// Either goes back once drained, so parked sessions keep no read buffer.
 func (g *Guard) fill() error {
 	if g.err != nil {
 		return g.err
 	}
-	if g.buf != nil {
-		bufPool.Put(g.buf)
-		g.buf = nil
-	}
-	dst := g.small[:]
+	g.release()
 	if g.bulk {
 		g.buf = bufPool.Get().(*[]byte)
-		dst = *g.buf
+	} else {
+		g.buf = smallPool.Get().(*[]byte)
 	}
+	dst := *g.buf
 	n, err := g.r.Read(dst)
 	for n == 0 && err != nil && g.OnTimeout != nil && isTimeout(err) && g.OnTimeout() {
 		n, err = g.r.Read(dst)
@@ -155,6 +227,7 @@ func (g *Guard) fill() error {
 		}
 		return nil
 	}
+	g.release()
 	if err == nil {
 		err = io.ErrNoProgress
 	}
@@ -288,6 +361,11 @@ func (g *Guard) endElement(pop bool) {
 }
 
 func isTimeout(err error) bool {
+	// The direct assertion first: errors.As allocates, and a
+	// non-blocking poll sees a would-block error on every idle read.
+	if t, ok := err.(interface{ Timeout() bool }); ok {
+		return t.Timeout()
+	}
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
