@@ -245,8 +245,7 @@ func startAndWait(t *testing.T, ctx context.Context, m *Machine, g *guest, boot 
 		// patched NOP); that is the emulator, not the image, so such a
 		// boot is tried once more. A dying init or a missing root fails
 		// at once.
-		if try == 1 && m.Exited() && serialHas(m.Serial, "Fatal exception") == nil &&
-			serialHas(m.Serial, "Attempted to kill init") != nil && serialHas(m.Serial, "Unable to mount root") != nil {
+		if try == 1 && m.Exited() && tcgCrashed(m.Serial) {
 			t.Logf("boot %d: guest kernel crashed under TCG; retrying once: %s", boot, serialLine(m.Serial, "RIP:"))
 			m.WaitExit(10 * time.Second)
 			continue
@@ -257,6 +256,14 @@ func startAndWait(t *testing.T, ctx context.Context, m *Machine, g *guest, boot 
 		}
 		t.Fatalf("boot %d: %v", boot, err)
 	}
+}
+
+// tcgCrashed reports a boot whose guest kernel died of a fatal exception
+// that is not a dying init or a missing root: the emulator's crash that
+// startAndWait describes.
+func tcgCrashed(serial string) bool {
+	return serialHas(serial, "Fatal exception") == nil &&
+		serialHas(serial, "Attempted to kill init") != nil && serialHas(serial, "Unable to mount root") != nil
 }
 
 // checkProbe checks what boxinit and gokrazy set up: /perm, the saved time,
