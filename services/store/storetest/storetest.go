@@ -1,4 +1,3 @@
-// Package storetest opens throwaway stores for other packages' tests.
 package storetest
 
 import (
