@@ -3,8 +3,9 @@
 // It does what gokrazy's generated init does — gokrazy.Boot, then supervise
 // every program of the image — plus two things the box needs before any
 // service starts: /perm grown to the end of the disk and formatted ext4 on
-// first boot if the partition is blank, and the wall clock moved forward to the last time saved under /perm
-// (the Pi has no RTC). A program's arguments come from the image, as
+// first boot if the partition is blank, and the wall clock moved forward
+// to the last time saved under /perm (the Pi has no RTC). A program's
+// arguments come from the image, as
 // package images/progargs writes them. gokrazy's HTTP server stays on its
 // unix socket: the image has no /etc/gokr-pw.txt (see images.StageRoot).
 //

@@ -15,8 +15,9 @@ const defaultTrialDeadline = 5 * time.Minute
 // trialWatch is boxinit's deadline on a trial boot, a backstop for boxd's
 // own health check that does not depend on boxd. A trial is in progress
 // while the root mounted at / is not the one the boot chain boots next
-// (gokrazyslots.Roots, or tryboot.Roots on a Pi 4/5: the boot chain's pointer against the mounted partition):
-// that holds from gokrazy's pivot into the trial root until boxd commits
+// (gokrazyslots.Roots, or tryboot.Roots on a Pi 4/5: the boot chain's
+// pointer against the mounted partition): that holds from gokrazy's pivot
+// into the trial root until boxd commits
 // (root= moves to the running slot). If the deadline passes first — boxd
 // hung, crashed in a loop, or abandoned the trial but could not reboot —
 // boxinit reboots, and the next boot is the old root (gokrazy's trial is
