@@ -13,9 +13,6 @@ import (
 	"github.com/chatsecure/box/updates"
 )
 
-// stagedBootFile holds the boot payload between OpenInactive and MarkTrial.
-const stagedBootFile = "boot-next.img"
-
 // Config says where the slots are.
 type Config struct {
 	Disk Disk   // the boot disk (Device on the box, ImageDisk in tests)
@@ -57,13 +54,10 @@ func Open(cfg Config) (*Slots, error) {
 	if cfg.Disk == nil || cfg.Booted == nil || cfg.Dir == "" {
 		return nil, errors.New("gokrazyslots: Disk, Booted and Dir are required")
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	if err := PrepareDir(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("gokrazyslots: %w", err)
 	}
 	s := &Slots{cfg: cfg}
-	if err := os.Remove(s.stagedPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("gokrazyslots: %w", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, st, err := s.snapshot()
@@ -79,7 +73,7 @@ func Open(cfg Config) (*Slots, error) {
 	return s, nil
 }
 
-func (s *Slots) stagedPath() string { return filepath.Join(s.cfg.Dir, stagedBootFile) }
+func (s *Slots) stagedPath() string { return filepath.Join(s.cfg.Dir, StagedBootFile) }
 
 // readBootCmdline reads cmdline.txt from the boot partition.
 func (s *Slots) readBootCmdline() (cmdline, error) {
@@ -191,26 +185,12 @@ func (s *Slots) OpenInactive(payload string) (updates.Partition, error) {
 	if err != nil {
 		return nil, err
 	}
-	inactive := ss.Inactive()
-	if ss.Trial == inactive {
-		return nil, fmt.Errorf("gokrazyslots: slot %s is marked for a trial boot", inactive)
-	}
-	if ss.Booted == inactive {
-		return nil, fmt.Errorf("gokrazyslots: slot %s is the running system", inactive)
-	}
-	if payload == "boot" {
-		f, err := os.OpenFile(s.stagedPath(), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("gokrazyslots: stage boot: %w", err)
-		}
-		s.stagedBoot = true
-		return f, nil
-	}
-	f, err := s.cfg.Disk.Open(partOf(inactive))
+	p, staged, err := OpenInactive(ss, s.cfg.Disk, s.cfg.Dir, payload)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gokrazyslots: %w", err)
 	}
-	return f, nil
+	s.stagedBoot = s.stagedBoot || staged
+	return p, nil
 }
 
 // MarkTrial records info for the inactive slot, installs a staged boot

@@ -238,7 +238,7 @@ func TestBootPayload(t *testing.T) {
 	if err := s.MarkTrial(updates.SlotInfo{Version: "3.0.0", Build: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, stagedBootFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, StagedBootFile)); !os.IsNotExist(err) {
 		t.Errorf("staged boot file left behind: %v", err)
 	}
 	s = m.open(dir)
@@ -268,7 +268,7 @@ func TestStaleStagedBootIsDropped(t *testing.T) {
 	p.Close()
 	// The apply died; boxd restarts.
 	s = m.open(dir)
-	if _, err := os.Stat(filepath.Join(dir, stagedBootFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, StagedBootFile)); !os.IsNotExist(err) {
 		t.Fatalf("stale staged boot kept: %v", err)
 	}
 	writeRoot(t, s, []byte("root v2"))

@@ -15,9 +15,6 @@ import (
 	"github.com/chatsecure/box/updates/gokrazyslots"
 )
 
-// stagedBootFile holds the boot payload between OpenInactive and MarkTrial.
-const stagedBootFile = "boot-next.img"
-
 // Partition numbers of gokrazy's layout (rootdev): boot stays partition 1.
 const (
 	partBoot = 1
@@ -80,13 +77,10 @@ func Open(cfg Config) (*Slots, error) {
 	if cfg.Disk == nil || cfg.Boot == nil || cfg.Booted == nil || cfg.Dir == "" || cfg.DeviceTree == "" || cfg.Restart == nil {
 		return nil, errors.New("tryboot: Disk, Boot, Booted, Dir, DeviceTree and Restart are required")
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	if err := gokrazyslots.PrepareDir(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("tryboot: %w", err)
 	}
 	s := &Slots{cfg: cfg}
-	if err := os.Remove(s.stagedPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("tryboot: %w", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, st, err := s.snapshot()
@@ -102,7 +96,7 @@ func Open(cfg Config) (*Slots, error) {
 	return s, nil
 }
 
-func (s *Slots) stagedPath() string { return filepath.Join(s.cfg.Dir, stagedBootFile) }
+func (s *Slots) stagedPath() string { return filepath.Join(s.cfg.Dir, gokrazyslots.StagedBootFile) }
 
 func (s *Slots) step(name string) {
 	if s.cfg.Step != nil {
@@ -209,22 +203,12 @@ func (s *Slots) OpenInactive(payload string) (updates.Partition, error) {
 	if err != nil {
 		return nil, err
 	}
-	inactive := ss.Inactive()
-	if ss.Trial == inactive {
-		return nil, fmt.Errorf("tryboot: slot %s is marked for a trial boot", inactive)
+	p, staged, err := gokrazyslots.OpenInactive(ss, s.cfg.Disk, s.cfg.Dir, payload)
+	if err != nil {
+		return nil, fmt.Errorf("tryboot: %w", err)
 	}
-	if ss.Booted == inactive {
-		return nil, fmt.Errorf("tryboot: slot %s is the running system", inactive)
-	}
-	if payload == "boot" {
-		f, err := os.OpenFile(s.stagedPath(), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("tryboot: stage boot: %w", err)
-		}
-		s.stagedBoot = true
-		return f, nil
-	}
-	return s.cfg.Disk.Open(partOf(inactive))
+	s.stagedBoot = s.stagedBoot || staged
+	return p, nil
 }
 
 // MarkTrial records info for the inactive slot, writes its kernel set from
