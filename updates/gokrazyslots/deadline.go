@@ -35,9 +35,10 @@ func WriteDeadlineNote(dir, why string) error {
 	return nil
 }
 
-// takeDeadlineNote reads and removes the note; "" when there is none.
-func (s *Slots) takeDeadlineNote() string {
-	p := filepath.Join(s.cfg.Dir, DeadlineNote)
+// TakeDeadlineNote reads and removes the note in dir; "" when there is
+// none. Both slot drivers (this one and updates/tryboot) call it from Boot.
+func TakeDeadlineNote(dir string) string {
+	p := filepath.Join(dir, DeadlineNote)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return ""

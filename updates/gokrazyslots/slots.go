@@ -331,11 +331,11 @@ func (s *Slots) Boot() (updates.BootResult, error) {
 			return updates.BootResult{}, err
 		}
 		res.FellBack, res.FromTrial = true, st.Trial
-		res.Why = s.takeDeadlineNote()
+		res.Why = TakeDeadlineNote(s.cfg.Dir)
 		st.Trial, st.TrialBoots = "", 0
 	default:
 		// A note without a fallback is stale (a reboot raced a commit).
-		s.takeDeadlineNote()
+		TakeDeadlineNote(s.cfg.Dir)
 		return updates.BootResult{State: ss}, nil
 	}
 	if err := s.save(st); err != nil {

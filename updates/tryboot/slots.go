@@ -431,8 +431,11 @@ func (s *Slots) Boot() (updates.BootResult, error) {
 			}
 		}
 		res.FellBack, res.FromTrial = true, st.Trial
+		res.Why = gokrazyslots.TakeDeadlineNote(s.cfg.Dir)
 		st.Trial, st.TrialBoots = "", 0
 	default:
+		// A note without a fallback is stale (a reboot raced a commit).
+		gokrazyslots.TakeDeadlineNote(s.cfg.Dir)
 		return updates.BootResult{State: ss}, nil
 	}
 	if err := s.save(st); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatsecure/box/images"
 	"github.com/chatsecure/box/updates"
+	"github.com/chatsecure/box/updates/gokrazyslots"
 	"github.com/chatsecure/box/updates/tryboot/tryboottest"
 )
 
@@ -174,7 +175,12 @@ func TestUncommittedTrialFallsBack(t *testing.T) {
 	if arg, _ := b.restart.Last(); arg != "" {
 		t.Fatalf("reboot in a trial asked for %q", arg)
 	}
-	// The box hangs; the watchdog resets it: no flag.
+	// The box hangs; boxinit's deadline leaves its note and resets it:
+	// no flag.
+	why := "boxinit rebooted the trial of slot B: not committed within 5m0s of boot"
+	if err := gokrazyslots.WriteDeadlineNote(b.state, why); err != nil {
+		t.Fatal(err)
+	}
 	b.restart.Args = nil
 	b.boot(false)
 	if b.booted != partA || b.kernelVersion() != "1.0.0" {
@@ -184,6 +190,12 @@ func TestUncommittedTrialFallsBack(t *testing.T) {
 	r, err := s.Boot()
 	if err != nil || !r.FellBack || r.FromTrial != "B" || r.State.Trial != "" || r.State.Booted != "A" {
 		t.Fatalf("fallback Boot = %+v, %v", r, err)
+	}
+	if r.Why != why {
+		t.Errorf("fallback Why = %q, want boxinit's note %q", r.Why, why)
+	}
+	if _, err := os.Stat(filepath.Join(b.state, gokrazyslots.DeadlineNote)); !os.IsNotExist(err) {
+		t.Errorf("boxinit's note left after the fallback read it: %v", err)
 	}
 	if _, err := b.read("/tryboot.txt"); err == nil {
 		t.Error("tryboot.txt left after the fallback")
