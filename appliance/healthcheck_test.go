@@ -101,7 +101,9 @@ func trialBox(t *testing.T, mutate func(*Options)) *box {
 }
 
 // decided waits (bounded, as a hang guard) until the trial has been
-// committed or abandoned, and returns the update history.
+// committed or abandoned and the decision is in the update history, and
+// returns that history. The slot changes a moment before the record is
+// written, so the slot state alone is not enough.
 func (b *box) decided() []updates.Record {
 	b.t.Helper()
 	for range 600 {
@@ -110,7 +112,11 @@ func (b *box) decided() []updates.Record {
 		b.sys.mu.Unlock()
 		if u != nil {
 			if st, err := u.Status(); err == nil && !st.Slots.InTrial() && st.Slots.Trial == "" {
-				return b.history()
+				h := b.history()
+				switch last(h).Outcome {
+				case updates.Committed, updates.RolledBack, updates.Abandoned:
+					return h
+				}
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
