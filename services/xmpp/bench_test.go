@@ -159,7 +159,7 @@ func BenchmarkHeldSessions(b *testing.B) {
 					w.Close()
 				}
 				b.ReportMetric(float64(after-before)/float64(n)/1024, "KiB/session")
-				b.ReportMetric(float64(stackNow()-beforeStack)/float64(n)/1024, "stack-KiB/session")
+				b.ReportMetric((float64(stackNow())-float64(beforeStack))/float64(n)/1024, "stack-KiB/session")
 				stdin.Close()
 				cmd.Wait()
 			}

@@ -91,6 +91,14 @@ type conn struct {
 	deadline  time.Time // the read deadline for idleness (session.go)
 	polled    bool      // pollFD ran (session.go)
 	pollFn    func(uintptr) bool
+
+	// Parking (park.go).
+	pstate atomic.Int32
+	pwhy   wakeReason
+	pctx   context.Context
+	ptimer *time.Timer
+	pfd    int32  // the socket's descriptor, -1 if none
+	pgen   uint32 // poller registration generation, 0 until parked
 }
 
 func (s *Server) newConn(nc net.Conn, direct bool) *conn {
@@ -99,8 +107,12 @@ func (s *Server) newConn(nc net.Conn, direct bool) *conn {
 		ip = nc.RemoteAddr().String()
 	}
 	raw := newRawConn(nc)
-	c := &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip}
+	c := &conn{s: s, raw: raw, nc: raw, direct: direct, ip: ip, pfd: -1}
 	c.pollFn = c.pollFD
+	if raw.sc != nil && s.poller != nil {
+		raw.sc.Control(func(fd uintptr) { c.pfd = int32(fd) })
+		raw.onClose = c.onClose
+	}
 	return c
 }
 
@@ -166,6 +178,9 @@ func (c *conn) end(err error) {
 		c.writers.Wait()
 	}
 	c.raw.Close()
+	if c.ptimer != nil {
+		c.ptimer.Stop()
+	}
 	if !c.overLimit {
 		c.s.releaseIP(c.ip)
 	}

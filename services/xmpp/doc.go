@@ -20,10 +20,12 @@
 // that exists only while there is output, so a slow reader never stalls
 // its senders (it is dropped past 1 MiB queued). A bound session with
 // nothing left to read waits in place for a second, then parks
-// (session.go): a fresh goroutine waits for the socket to become
-// readable, holding no read buffer and no XML decoder (decoder.go), while
-// the reader that grew its stack in TLS and the decoder returns; an idle
-// session so costs one minimum-size stack.
+// (session.go, park.go): one epoll instance for the whole server watches
+// its socket and a timer its idle deadline, and its goroutine returns
+// with the stack it grew in TLS and the decoder. A parked session holds
+// no goroutine, no read buffer and no XML decoder (decoder.go); input, the
+// deadline or a close wakes it on a new goroutine. Where epoll is not
+// available a parked session waits on a minimum-size goroutine instead.
 // Unauthenticated streams must bind within AuthTimeout; bound sessions
 // idle for 4 minutes get an XEP-0199 ping and are dropped if nothing
 // arrives within a minute.

@@ -39,6 +39,8 @@ type rawConn struct {
 	wn       int
 	werr     error
 	writeFn  func(uintptr) bool
+
+	onClose func() // after Close (park.go: wakes a parked session)
 }
 
 // errWouldBlock is what a non-blocking read returns when the socket is
@@ -63,6 +65,16 @@ func newRawConn(nc net.Conn) *rawConn {
 		}
 	}
 	return r
+}
+
+// Close closes the connection, then tells its owner (a parked session
+// has no goroutine that a failing read would wake).
+func (r *rawConn) Close() error {
+	err := r.Conn.Close()
+	if r.onClose != nil {
+		r.onClose()
+	}
+	return err
 }
 
 // Read blocks unless nonblock is set.

@@ -77,6 +77,7 @@ type Server struct {
 	invites atomic.Pointer[invitesBox] // nil: no in-band registration
 	health  healthLogins               // one-shot logins of the box's health check
 	parked  atomic.Int64               // sessions waiting parked (session.go)
+	poller  *poller                    // nil: parked sessions wait on goroutines
 
 	// Tunables; tests shorten them. now is the clock XEP-0202 reports;
 	// deadlines use the real time.
@@ -145,6 +146,13 @@ func New(cfg config.XMPP, st *store.Store, tlsCfg *tls.Config, log *slog.Logger)
 		now:       time.Now,
 		perIP:     make(map[string]int),
 		conns:     make(map[*conn]struct{}),
+	}
+	if canPark {
+		p, err := sharedPoller()
+		if err != nil {
+			log.Warn("xmpp: idle sessions will each keep a goroutine", "err", err)
+		}
+		s.poller = p
 	}
 	rand.Read(s.secret)
 	s.tlsCfg = tlsCfg.Clone()

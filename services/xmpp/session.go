@@ -14,11 +14,11 @@ var errGraceOver = errors.New("xmpp: idle past the park grace")
 
 // session reads and handles the stanzas of a bound session. When nothing
 // is left to read anywhere (our guard, the decoder, TLS's record buffer,
-// the socket) it parks: a new goroutine waits for the socket to become
-// readable and this one returns. So a held, idle session keeps one
-// goroutine on a fresh minimum-size stack and no read buffer, instead of
-// a reader blocked deep in the XML decoder and TLS on the stack it grew
-// during the handshake.
+// the socket) it parks (park.go): the poller watches the socket, a timer
+// the idle deadline, and this goroutine returns. So a held, idle session
+// keeps no goroutine, no stack and no read buffer, instead of a reader
+// blocked deep in the XML decoder and TLS on the stack it grew during the
+// handshake.
 func (c *conn) session(ctx context.Context) error {
 	for {
 		// Whitespace (keepalives) is skipped here so that the decoder
@@ -34,9 +34,13 @@ func (c *conn) session(ctx context.Context) error {
 			if err != errGraceOver {
 				return err
 			}
-			c.s.parked.Add(1)
 			c.dropDecoder()
-			go c.guarded(ctx, c.resume)
+			if err := c.park(ctx); err != nil {
+				if !isNoPoller(err) {
+					return err
+				}
+				c.parkOnGoroutine(ctx)
+			}
 			return errParked
 		}
 		el, err := c.next()
@@ -54,32 +58,6 @@ func (c *conn) session(ctx context.Context) error {
 func (c *conn) decoderIdle() bool {
 	g := c.guard
 	return uint64(c.dec.InputOffset()-c.decOff) == g.Total-uint64(g.Buffered())-g.Skipped
-}
-
-// resume runs on a parked session's new goroutine: wait for input (or
-// the idle deadline, which pings the peer), then read on.
-func (c *conn) resume(ctx context.Context) error {
-	err := c.wait()
-	c.s.parked.Add(-1)
-	if err != nil {
-		return err
-	}
-	if err := c.decoder(); err != nil {
-		return err
-	}
-	return c.session(ctx)
-}
-
-func (c *conn) wait() error {
-	for {
-		err := c.raw.waitReadable()
-		if err == nil {
-			return nil
-		}
-		if !isTimeout(err) || !c.onTimeout() {
-			return err
-		}
-	}
 }
 
 // setReadDeadline sets the idle read deadline (bind, onTimeout).

@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,99 @@ func testParkedSessions(t *testing.T, grace time.Duration) {
 		time.Sleep(time.Millisecond)
 	}
 	waitParked(t, s, 1)
+}
+
+// sessionGoroutines counts the goroutines running a connection's code.
+func sessionGoroutines(t *testing.T) int {
+	t.Helper()
+	var b strings.Builder
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		if strings.Contains(g, "services/xmpp.(*conn)") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestParkedSessionsHoldNoGoroutine: parked sessions are watched by the
+// poller, not by a goroutine each; input, the idle deadline (a ping) and
+// a Close from elsewhere (an admin kick) still wake them.
+func TestParkedSessionsHoldNoGoroutine(t *testing.T) {
+	s := startServer(t, nil, func(s *Server) { s.parkGrace = 0 })
+	if s.poller == nil {
+		t.Skip("no epoll here")
+	}
+	var cs []*client
+	for i := range 20 {
+		u := "user" + strconv.Itoa(i)
+		if err := s.acc.Create(t.Context(), u, "pencil"); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, login(t, s, u, "r"))
+	}
+	bob := login(t, s, "bob", "b")
+	waitParked(t, s, 21)
+	waitNoSessionGoroutines(t)
+
+	// Input wakes a session; it parks again.
+	cs[0].send("<message to='bob@localhost/b' type='chat' id='m1'><body>hi</body></message>")
+	bob.expect("<message to='bob@localhost/b' type='chat' id='m1' from='user0@localhost/r'><body>hi</body></message>")
+	waitParked(t, s, 21)
+
+	// A kick closes a parked session from another goroutine: it ends.
+	s.router.Kick("user1", "reset")
+	if cond := cs[1].expectStreamError(); cond != "reset" {
+		t.Fatalf("kicked: %s", cond)
+	}
+	for s.router.Sessions() != 20 {
+		time.Sleep(time.Millisecond)
+	}
+	waitParked(t, s, 20)
+
+	// The idle deadline wakes a parked session to ping its peer.
+	s.mu.Lock()
+	var c *conn
+	for k := range s.conns {
+		if k.rc != nil && k.user == "user2" {
+			c = k
+		}
+	}
+	s.mu.Unlock()
+	if c == nil {
+		t.Fatal("user2's conn not found")
+	}
+	// A timer that fires before the deadline (one left from an earlier
+	// park) wakes the session, which parks again without a ping.
+	deadline := c.deadline
+	c.wake(wakeTimer)
+	if n := s.parked.Load(); n != 19 {
+		t.Fatalf("%d parked after the timer", n)
+	}
+	waitParked(t, s, 20)
+	if !c.deadline.Equal(deadline) || c.pingID != "" {
+		t.Fatalf("an early timer moved the deadline (%v -> %v) or pinged (%q)", deadline, c.deadline, c.pingID)
+	}
+	waitNoSessionGoroutines(t)
+}
+
+// waitNoSessionGoroutines waits until no goroutine runs a connection's
+// code: a session that just parked may still be returning.
+func waitNoSessionGoroutines(t *testing.T) {
+	t.Helper()
+	for i := 0; ; i++ {
+		n := sessionGoroutines(t)
+		if n == 0 {
+			return
+		}
+		if i == 500 {
+			t.Fatalf("%d goroutines still serve parked sessions", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestParkedDecoderRemade: a parked session's decoder is remade from the
