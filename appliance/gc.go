@@ -37,7 +37,8 @@ func gcPercentFor(live uint64) int {
 // tuneGC sets a soft memory limit of three quarters of RAM unless
 // GOMEMLIMIT is set, so that the collector works harder before the box
 // runs out of memory rather than after, and, unless GOGC is set, adapts
-// GOGC to the live heap every second until ctx ends.
+// GOGC to the live heap every second until ctx ends. It also gives the
+// heap's free pages back after a burst (memtrim.go).
 func tuneGC(ctx context.Context, log *slog.Logger) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		if total, ok := memTotal(); ok {
@@ -45,14 +46,15 @@ func tuneGC(ctx context.Context, log *slog.Logger) {
 			log.Debug("gc: soft memory limit", "bytes", total/4*3)
 		}
 	}
-	if os.Getenv("GOGC") == "" {
-		go adaptGC(ctx)
-	}
+	go gcLoop(ctx, os.Getenv("GOGC") == "", log)
 }
 
-func adaptGC(ctx context.Context) {
+// gcLoop adapts GOGC (if adapt) and trims the heap after bursts
+// (memtrim.go), once a second until ctx ends.
+func gcLoop(ctx context.Context, adapt bool, log *slog.Logger) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	cur := gcPercentMax
+	trimmer := newMemTrimmer()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -61,9 +63,16 @@ func adaptGC(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if trimmer.tick() {
+			log.Info("gc: gave free heap back to the OS after a burst", "slack_mib", trimmer.lastSlack>>20)
+		}
+		if !adapt {
+			continue
+		}
 		metrics.Read(sample)
 		if sample[0].Value.Kind() != metrics.KindUint64 {
-			return
+			adapt = false
+			continue
 		}
 		if p := gcPercentFor(sample[0].Value.Uint64()); p != cur {
 			debug.SetGCPercent(p)
