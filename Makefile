@@ -82,7 +82,7 @@ clean:
 # the ratios Box/Prosody and Box/ejabberd. bench-quick: small counts (~3 min).
 BENCH_BIN := /tmp/xmppbench/bin
 BENCH_ENV = XMPPLOAD=$(BENCH_BIN)/xmppload \
-	BOX_START='$(BENCH_BIN)/boxd -dev -data $$BENCH_DIR/box/data -config $(CURDIR)/cmd/xmppload/bench/box-config.json' \
+	BOX_START='$(CURDIR)/cmd/xmppload/bench/box-start.sh $(BENCH_BIN)/boxd $$BENCH_DIR/box/data' \
 	BOX_USERS_LIVE=1 \
 	BOX_USERS='$(CURDIR)/cmd/xmppload/bench/box-users.sh $(BENCH_BIN)/boxctl $$BENCH_DIR/box/data $$1'
 

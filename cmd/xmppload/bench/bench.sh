@@ -10,6 +10,9 @@
 #        REPEAT=n runs per case, the report shows the median (default 1)
 #        BENCH_DIR=/tmp/xmppbench (accounts and SCRAM caches are kept there)
 #        BOX_START, BOX_USERS, BOX_ADDR, BOX_DOMAIN: see servers.sh
+#        CERT_KEY=rsa|ec the certificate all servers serve (default rsa);
+#        BOX_OWN_CERT=1 (with make bench's box-start.sh): the box serves
+#        its own self-signed ECDSA P-256 certificate instead
 # Every server is restarted before each case (Prosody's CPU per login grows
 # over many login rounds on one instance).
 set -euo pipefail
@@ -93,5 +96,7 @@ for r in $(seq 1 "$REPEAT"); do
 done
 stop_running
 echo
-echo "xmppload bench ($MODE, $REPEAT run(s), median shown; $(nproc) cores, cert $CERT_KEY):"
+certs="cert $CERT_KEY"
+[ "${BOX_OWN_CERT:-0}" = 1 ] && certs="$certs; box: its own ECDSA P-256"
+echo "xmppload bench ($MODE, $REPEAT run(s), median shown; $(nproc) cores, $certs):"
 "$XMPPLOAD" report "$RESULTS"

@@ -186,6 +186,7 @@ box_setup() {
 	[ -n "${BOX_START:-}" ] || { echo "bench: BOX_START is not set" >&2; return 1; }
 	[ -n "${BOX_USERS:-}" ] || { echo "bench: BOX_USERS is not set" >&2; return 1; }
 	mkdir -p "$d"
+	bench_cert # box-start.sh gives boxd the same certificate
 	local have=0
 	[ -f "$d/users" ] && have=$(cat "$d/users")
 	if [ "$have" -lt "$n" ]; then
