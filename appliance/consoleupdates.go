@@ -166,11 +166,14 @@ func (b consoleBox) ApplyUpload(ctx context.Context, id, who, origin string) err
 		return err
 	}
 	// The apply outlives the request; the page follows it by polling.
-	go func() {
+	err = c.goApply(func(ctx context.Context) {
 		defer c.staging.Remove(id)
-		c.finish(context.Background(), path, 0, who, origin)
-	}()
-	return nil
+		c.finish(ctx, path, 0, who, origin)
+	})
+	if err != nil {
+		c.tracker.Release()
+	}
+	return err
 }
 
 func (b consoleBox) ApplyOffer(ctx context.Context, id, who, origin string) error {
@@ -185,6 +188,9 @@ func (b consoleBox) ApplyOffer(ctx context.Context, id, who, origin string) erro
 	if err := c.tracker.Start("console"); err != nil {
 		return busy(err)
 	}
-	go c.finish(context.Background(), o.Path, o.Build, who, origin)
-	return nil
+	err = c.goApply(func(ctx context.Context) { c.finish(ctx, o.Path, o.Build, who, origin) })
+	if err != nil {
+		c.tracker.Release()
+	}
+	return err
 }

@@ -20,6 +20,9 @@ import (
 // a boot that finds it finishes the erase before it can read anything, so the
 // box is either the old one (no marker yet) or an erased one.
 func (s *System) FactoryReset(ctx context.Context, who, origin string) error {
+	// An update the console started is stopped first (its end is audited
+	// under s.mu, so not while we hold it).
+	s.stopUpdateApplies()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.store != nil {

@@ -205,6 +205,7 @@ func (s *System) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	s.log.Info("shutting down")
+	s.stopUpdateApplies()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopServices()

@@ -42,11 +42,19 @@ type updateCenter struct {
 	feedSt source.FeedStatus
 	usbErr string // the last problem with a stick, for the console
 	logged int64  // last download progress logged, in tenths
+
+	// Applies the console started outlive their request; shutdown and
+	// factory reset cancel them and wait (applies.go).
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+	stopped  bool // under mu: no more background applies
 }
 
 // newUpdateCenter makes the center and the admin handler on it.
 func (s *System) newUpdateCenter(u *updates.Updater, staging *source.Staging) (*updateCenter, services.AdminHandler) {
 	c := &updateCenter{s: s, u: u, staging: staging}
+	c.bgCtx, c.bgCancel = context.WithCancel(context.Background())
 	c.tracker = &admin.Tracker{Updater: u, Applying: s.applying}
 	// Offers live in memory: copies left by an earlier run are stale.
 	os.RemoveAll(s.path(dirOffers))
