@@ -7,7 +7,7 @@ import (
 )
 
 // parkGrace is how long a session with nothing to read waits on its own
-// goroutine before it parks on a fresh one (Server.parkGrace).
+// goroutine before it parks (Server.parkGrace).
 const parkGrace = time.Second
 
 var errGraceOver = errors.New("xmpp: idle past the park grace")

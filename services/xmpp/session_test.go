@@ -22,7 +22,7 @@ func waitParked(t *testing.T, s *testServer, n int64) {
 // stanzas split across writes, several stanzas and whitespace in one
 // write, and the end of the stream.
 func TestParkedSessions(t *testing.T) {
-	// No grace: every wait parks on a fresh goroutine. A short grace:
+	// No grace: every wait parks at once. A short grace:
 	// a session first waits in place, and parks once the grace runs out.
 	for _, grace := range []time.Duration{0, 20 * time.Millisecond} {
 		t.Run(grace.String(), func(t *testing.T) { testParkedSessions(t, grace) })
