@@ -52,7 +52,6 @@ func tuneGC(ctx context.Context, log *slog.Logger) {
 // gcLoop adapts GOGC (if adapt) and trims the heap after bursts
 // (memtrim.go), once a second until ctx ends.
 func gcLoop(ctx context.Context, adapt bool, log *slog.Logger) {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	cur := gcPercentMax
 	trimmer := newMemTrimmer()
 	t := time.NewTicker(time.Second)
@@ -69,12 +68,13 @@ func gcLoop(ctx context.Context, adapt bool, log *slog.Logger) {
 		if !adapt {
 			continue
 		}
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
+		// The trimmer's tick has just read the live heap.
+		live := trimmer.samples[0].Value
+		if live.Kind() != metrics.KindUint64 {
 			adapt = false
 			continue
 		}
-		if p := gcPercentFor(sample[0].Value.Uint64()); p != cur {
+		if p := gcPercentFor(live.Uint64()); p != cur {
 			debug.SetGCPercent(p)
 			cur = p
 		}

@@ -33,7 +33,7 @@ type memTrimmer struct {
 func newMemTrimmer() *memTrimmer {
 	return &memTrimmer{
 		samples: []metrics.Sample{
-			{Name: "/gc/heap/live:bytes"},
+			{Name: "/gc/heap/live:bytes"}, // first: gcLoop reads it too
 			{Name: "/gc/heap/allocs:bytes"},
 			{Name: "/memory/classes/heap/objects:bytes"},
 			{Name: "/memory/classes/heap/free:bytes"},
